@@ -1,0 +1,1 @@
+"""The run artifact: SQLite + git + content-addressed evidence + manifest."""

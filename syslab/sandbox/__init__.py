@@ -1,0 +1,1 @@
+"""Sandboxes run untrusted commands; executors schedule evaluations onto them."""
