@@ -77,3 +77,9 @@ class InvalidOutput(CandidateRejected):
 
 class WrongAnswer(CandidateRejected):
     kind = FailureKind.wrong_answer
+
+
+class SandboxViolation(CandidateRejected):
+    """The candidate tried to escape or tamper with the evaluation (threads, scorer patching)."""
+
+    kind = FailureKind.sandbox_violation
