@@ -1,0 +1,582 @@
+"""RunStore: one run directory = syslab.db (SQLite, WAL) + code.git + evidence/ + manifest.json.
+
+Durability: git objects and evidence blobs are written before the row that refers to them is
+committed, and SQLite in WAL mode commits atomically, so a SIGKILL at any moment leaves a store
+that opens and lists every node whose `add_node` returned. Git refs (`refs/nodes/<id>`,
+`refs/heads/main`) are published after the commit; a writable open rebuilds them from the rows.
+
+Threads: the run loop writes from one thread, other threads may read; all use one connection
+behind a re-entrant lock. Other processes (browse, show) open with `readonly=True`, which works
+while a run is writing (WAL readers do not block the writer).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from urllib.parse import quote
+
+from pydantic import BaseModel, ValidationError
+
+from syslab.artifacts.blobs import BlobStore
+from syslab.artifacts.gitrepo import CodeRepo
+from syslab.artifacts.schema import Edge, EdgeKind, LLMCall, Manifest, Node, NodeKind, NodeStatus
+from syslab.errors import SyslabError, spec_error_from_validation
+
+SCHEMA_VERSION = 1
+DB_FILE = "syslab.db"
+GIT_DIR = "code.git"
+EVIDENCE_DIR = "evidence"
+MANIFEST_FILE = "manifest.json"
+
+
+def _columns(model: type[BaseModel]) -> tuple[list[str], set[str], dict[str, str]]:
+    """Column names, which of them hold JSON, and their SQL types, derived from a pydantic model
+    so that an additive field in schema.py becomes a column without touching this file."""
+    names, json_cols, types = [], set(), {}
+    for name, field in model.model_fields.items():
+        names.append(name)
+        ann = str(field.annotation)
+        if field.default_factory in (dict, list) or "dict" in ann or "list" in ann:
+            json_cols.add(name)
+            types[name] = "TEXT"
+        elif ann.startswith("<class 'bool'>") or ann == "bool":
+            types[name] = "INTEGER"
+        elif "float" in ann:
+            types[name] = "REAL"
+        elif "int" in ann:
+            types[name] = "INTEGER"
+        else:
+            types[name] = "TEXT"
+    return names, json_cols, types
+
+
+NODE_COLS, NODE_JSON, NODE_TYPES = _columns(Node)
+CALL_COLS, CALL_JSON, CALL_TYPES = _columns(LLMCall)
+_NODE_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in NODE_COLS) + " FROM nodes"
+_CALL_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in CALL_COLS) + " FROM llm_calls"
+# update_node never changes the commit (a node's code is fixed when it is added).
+_UPDATE_COLS = [c for c in NODE_COLS if c not in ("id", "commit")]
+_NODE_INSERT = (
+    "INSERT INTO nodes ("
+    + ", ".join(f'"{c}"' for c in NODE_COLS)
+    + ', "rev") VALUES ('
+    + ", ".join("?" * (len(NODE_COLS) + 1))
+    + ")"
+)
+# ... nor forgets a code_sha the caller did not carry over.
+_NODE_UPDATE = (
+    "UPDATE nodes SET "
+    + ", ".join(f'"{c}" = COALESCE(?, "{c}")' if c == "code_sha" else f'"{c}" = ?' for c in _UPDATE_COLS)
+    + ', "rev" = ? WHERE id = ?'
+)
+_CANDIDATE_KINDS = (NodeKind.seed.value, NodeKind.candidate.value)
+_BEST_SQL = (
+    _NODE_SELECT + " WHERE valid = 1 AND status = 'evaluated' AND score IS NOT NULL"
+    " AND kind IN ('seed', 'candidate') ORDER BY score DESC, id ASC LIMIT 1"
+)
+
+
+def _schema_sql() -> str:
+    node_cols = ",\n  ".join(
+        f'"{c}" {NODE_TYPES[c]}' + (" PRIMARY KEY" if c == "id" else "") for c in NODE_COLS
+    )
+    call_cols = ",\n  ".join(
+        f'"{c}" {CALL_TYPES[c]}' + (" PRIMARY KEY" if c == "id" else "") for c in CALL_COLS
+    )
+    return f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+  {node_cols},
+  "rev" INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
+CREATE INDEX IF NOT EXISTS nodes_status ON nodes(status);
+CREATE INDEX IF NOT EXISTS nodes_parent ON nodes(parent_id);
+CREATE INDEX IF NOT EXISTS nodes_failure ON nodes(failure_kind) WHERE failure_kind IS NOT NULL;
+CREATE INDEX IF NOT EXISTS nodes_code_sha ON nodes(code_sha);
+CREATE INDEX IF NOT EXISTS nodes_rev ON nodes(rev);
+CREATE INDEX IF NOT EXISTS nodes_best ON nodes(score DESC, id)
+  WHERE valid = 1 AND status = 'evaluated' AND score IS NOT NULL;
+CREATE TABLE IF NOT EXISTS metrics (
+  node_id INTEGER NOT NULL, name TEXT NOT NULL, value REAL, PRIMARY KEY (node_id, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS metrics_name_value ON metrics(name, value);
+CREATE TABLE IF NOT EXISTS edges (
+  seq INTEGER PRIMARY KEY, src INTEGER NOT NULL, dst INTEGER NOT NULL, kind TEXT NOT NULL,
+  UNIQUE (src, dst, kind)
+);
+CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst);
+CREATE TABLE IF NOT EXISTS llm_calls (
+  {call_cols}
+);
+CREATE INDEX IF NOT EXISTS llm_calls_node ON llm_calls(node_id);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _sql_value(v: object) -> object:
+    return v.value if isinstance(v, Enum) else v
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class RunStore:
+    """The artifact of one run. Create with `RunStore.create`, reopen with `RunStore.open`."""
+
+    def __init__(self, run_dir: Path, conn: sqlite3.Connection, readonly: bool):
+        self.run_dir = Path(run_dir)
+        self.readonly = readonly
+        self._conn = conn
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._repo = CodeRepo(self.run_dir / GIT_DIR, readonly=readonly)
+        self._blobs = BlobStore(self.run_dir / EVIDENCE_DIR, readonly=readonly)
+        self._pending_refs: list[tuple[int, str]] = []
+        self._pending_main: str | None = None
+        self._rev = conn.execute("SELECT COALESCE(MAX(rev), 0) FROM nodes").fetchone()[0]
+        self._best: tuple[float, int] | None = None
+        self._main_set = self._repo.main() is not None
+        self._load_best()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, run_dir: Path, manifest: Manifest) -> RunStore:
+        run_dir = Path(run_dir)
+        if (run_dir / DB_FILE).exists():
+            raise SyslabError(f"{run_dir}: already holds a run store ({DB_FILE}); choose a new run directory")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / EVIDENCE_DIR).mkdir(exist_ok=True)
+        CodeRepo.init(run_dir / GIT_DIR)
+        _atomic_write(run_dir / MANIFEST_FILE, manifest.model_dump_json(indent=2) + "\n")
+        # The database is created last: its presence is what marks a complete store.
+        return cls._open_writable(run_dir)
+
+    @classmethod
+    def open(cls, run_dir: Path, readonly: bool = False) -> RunStore:
+        run_dir = Path(run_dir)
+        db = run_dir / DB_FILE
+        if not db.exists():
+            raise SyslabError(f"{run_dir}: not a syslab run directory (no {DB_FILE})")
+        if readonly:
+            uri = f"file:{quote(str(db.resolve()))}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 5000")
+            return cls(run_dir, conn, readonly=True)
+        return cls._open_writable(run_dir)
+
+    @classmethod
+    def _open_writable(cls, run_dir: Path) -> RunStore:
+        conn = sqlite3.connect(str(run_dir / DB_FILE), check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.executescript(_schema_sql())
+        cls._migrate(conn)
+        store = cls(run_dir, conn, readonly=False)
+        store._repair_refs()
+        return store
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        """Add columns for fields added to schema.py since the store was made (additive only)."""
+        for table, cols, types in (("nodes", NODE_COLS, NODE_TYPES), ("llm_calls", CALL_COLS, CALL_TYPES)):
+            have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            for c in cols:
+                if c not in have:
+                    conn.execute(f'ALTER TABLE {table} ADD COLUMN "{c}" {types[c]}')
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+
+    def _repair_refs(self) -> None:
+        """Rebuild git refs from the rows (O(n), once per writable open): a SIGKILL between a
+        commit and the ref append, or a rolled-back node, leaves refs that differ from the rows."""
+        commits = dict(self._conn.execute('SELECT id, "commit" FROM nodes WHERE "commit" IS NOT NULL'))
+        self._repo.rewrite_node_refs(commits)
+        best = self.best_node()
+        target = best.commit if best and best.commit else None
+        if target is None and commits:
+            target = commits[min(commits)]
+        if target and self._repo.main() != target:
+            self._repo.set_main(target)
+        self._main_set = target is not None
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[RunStore]:
+        """Group several writes into one SQLite commit (nested calls join the outer one)."""
+        self._check_writable()
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._conn.execute("ROLLBACK")
+                    self._pending_refs.clear()
+                    self._pending_main = None
+                    self._load_best()
+                raise
+            self._depth -= 1
+            if outer:
+                self._conn.execute("COMMIT")
+                self._publish_refs()
+
+    def _publish_refs(self) -> None:
+        if self._pending_refs:
+            self._repo.append_node_refs(self._pending_refs)
+            self._pending_refs = []
+        if self._pending_main:
+            self._repo.set_main(self._pending_main)
+            self._pending_main = None
+
+    def _check_writable(self) -> None:
+        if self.readonly:
+            raise SyslabError(f"{self.run_dir}: store opened read-only")
+
+    # -- manifest ----------------------------------------------------------------------------
+
+    @property
+    def manifest(self) -> Manifest:
+        path = self.run_dir / MANIFEST_FILE
+        try:
+            return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+        except ValidationError as e:
+            raise spec_error_from_validation(path, e) from None
+
+    def update_manifest(self, **fields: object) -> Manifest:
+        self._check_writable()
+        with self._lock:
+            data = self.manifest.model_dump()
+            data.update(fields)
+            try:
+                new = Manifest.model_validate(data)
+            except ValidationError as e:
+                raise spec_error_from_validation(self.run_dir / MANIFEST_FILE, e) from None
+            _atomic_write(self.run_dir / MANIFEST_FILE, new.model_dump_json(indent=2) + "\n")
+            return new
+
+    # -- evidence ----------------------------------------------------------------------------
+
+    def put_blob(self, data: bytes | str) -> str:
+        return self._blobs.put(data)
+
+    def get_blob(self, sha: str) -> bytes:
+        return self._blobs.get(sha)
+
+    def blob_path(self, sha: str) -> Path:
+        return self._blobs.path(sha)
+
+    # -- nodes -------------------------------------------------------------------------------
+
+    def next_node_id(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM nodes").fetchone()[0]
+
+    def _node_values(self, node: Node, cols: list[str]) -> list[object]:
+        d = node.__dict__  # pydantic v2 keeps field values here; avoids a model_dump per write
+        return [json.dumps(d[c]) if c in NODE_JSON else _sql_value(d[c]) for c in cols]
+
+    def _next_rev(self) -> int:
+        self._rev += 1
+        return self._rev
+
+    def _write_metrics(self, node: Node, replace: bool) -> None:
+        if replace:
+            self._conn.execute("DELETE FROM metrics WHERE node_id = ?", (node.id,))
+        if node.metrics:
+            self._conn.executemany(
+                "INSERT INTO metrics (node_id, name, value) VALUES (?, ?, ?)",
+                [(node.id, k, v) for k, v in node.metrics.items()],
+            )
+
+    def _code_parent_commit(self, parent_id: int | None) -> str | None:
+        """Commit of the nearest ancestor that has code (a code-less node has no commit)."""
+        seen: set[int] = set()
+        while parent_id is not None and parent_id not in seen:
+            seen.add(parent_id)
+            row = self._conn.execute(
+                'SELECT parent_id, "commit" FROM nodes WHERE id = ?', (parent_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            if row[1]:
+                return row[1]
+            parent_id = row[0]
+        return None
+
+    def add_node(self, node: Node, code: str | None = None) -> Node:
+        """Record a node; with `code`, first commit it to code.git (git parent = nearest
+        ancestor's commit) and set `node.commit`. Also records the parent edge."""
+        with self.transaction():
+            if not node.created_at:
+                node.created_at = time.time()
+            if code is not None:
+                parent = self._code_parent_commit(node.parent_id)
+                msg = f"node {node.id} [{node.kind.value}] {node.operator}".rstrip()
+                if node.note:
+                    msg += "\n\n" + node.note
+                node.commit = self._repo.commit_program(code, parent, msg, node.created_at)
+                if node.code_sha is None:
+                    node.code_sha = hashlib.sha256(code.encode("utf-8")).hexdigest()
+                self._pending_refs.append((node.id, node.commit))
+            try:
+                self._conn.execute(_NODE_INSERT, [*self._node_values(node, NODE_COLS), self._next_rev()])
+            except sqlite3.IntegrityError:
+                raise SyslabError(f"{self.run_dir}: node {node.id} already exists") from None
+            self._write_metrics(node, replace=False)
+            if node.parent_id is not None:
+                self._insert_edge(Edge(src=node.parent_id, dst=node.id, kind=EdgeKind.parent))
+            self._consider_best(node)
+        return node
+
+    def update_node(self, node: Node) -> None:
+        with self.transaction():
+            cur = self._conn.execute(
+                _NODE_UPDATE, [*self._node_values(node, _UPDATE_COLS), self._next_rev(), node.id]
+            )
+            if cur.rowcount == 0:
+                raise SyslabError(f"{self.run_dir}: no node {node.id} to update")
+            self._write_metrics(node, replace=True)
+            if node.commit is None:
+                node.commit = self._conn.execute(
+                    'SELECT "commit" FROM nodes WHERE id = ?', (node.id,)
+                ).fetchone()[0]
+            self._consider_best(node)
+
+    def _load_best(self) -> None:
+        best = self.best_node()
+        self._best = (best.score, best.id) if best and best.score is not None else None
+
+    def _consider_best(self, node: Node) -> None:
+        """Move refs/heads/main to a new best candidate (published after commit)."""
+        is_best_kind = (
+            node.kind.value in _CANDIDATE_KINDS
+            and node.status == NodeStatus.evaluated
+            and node.valid
+            and node.score is not None
+        )
+        if is_best_kind and (self._best is None or node.score > self._best[0]):
+            self._best = (node.score, node.id)
+            if node.commit:
+                self._pending_main = node.commit
+                self._main_set = True
+        elif self._best is not None and self._best[1] == node.id:
+            # The best node got worse (re-evaluated): fall back to a query.
+            self._load_best()
+            best = self.best_node()
+            if best and best.commit:
+                self._pending_main = best.commit
+        elif not self._main_set and node.commit:
+            self._pending_main = node.commit  # no result yet: show the first lineage
+            self._main_set = True
+
+    def _row_to_node(self, row: tuple) -> Node:
+        d = dict(zip(NODE_COLS, row, strict=True))
+        for c in NODE_JSON:
+            d[c] = json.loads(d[c]) if d[c] is not None else {}
+        d["valid"] = bool(d["valid"])
+        return Node.model_validate(d)
+
+    def get_node(self, node_id: int) -> Node:
+        with self._lock:
+            row = self._conn.execute(_NODE_SELECT + " WHERE id = ?", (node_id,)).fetchone()
+        if row is None:
+            raise SyslabError(f"{self.run_dir}: no node {node_id}")
+        return self._row_to_node(row)
+
+    @staticmethod
+    def _where(kind: NodeKind | None, status: NodeStatus | None, since_id: int | None) -> tuple[str, list]:
+        clauses, args = [], []
+        if kind is not None:
+            clauses.append("kind = ?")
+            args.append(NodeKind(kind).value)
+        if status is not None:
+            clauses.append("status = ?")
+            args.append(NodeStatus(status).value)
+        if since_id is not None:
+            clauses.append("id > ?")
+            args.append(since_id)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+    def nodes(
+        self, kind: NodeKind | None = None, status: NodeStatus | None = None, since_id: int | None = None
+    ) -> list[Node]:
+        """Nodes in id order; `since_id` keeps those with id > since_id."""
+        where, args = self._where(kind, status, since_id)
+        with self._lock:
+            rows = self._conn.execute(_NODE_SELECT + where + " ORDER BY id", args).fetchall()
+        return [self._row_to_node(r) for r in rows]
+
+    def count_nodes(self, kind: NodeKind | None = None, status: NodeStatus | None = None) -> int:
+        where, args = self._where(kind, status, None)
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM nodes" + where, args).fetchone()[0]
+
+    def nodes_changed(self, since_rev: int = 0) -> tuple[list[Node], int]:
+        """Nodes added or updated after revision `since_rev`, and the current revision
+        (for incremental views: pass the returned revision next time)."""
+        with self._lock:
+            rev = self._conn.execute("SELECT COALESCE(MAX(rev), 0) FROM nodes").fetchone()[0]
+            rows = self._conn.execute(_NODE_SELECT + " WHERE rev > ? ORDER BY id", (since_rev,)).fetchall()
+        return [self._row_to_node(r) for r in rows], rev
+
+    def best_node(self) -> Node | None:
+        """Highest score among valid evaluated seed/candidate nodes (ties: lowest id)."""
+        with self._lock:
+            row = self._conn.execute(_BEST_SQL).fetchone()
+        return self._row_to_node(row) if row else None
+
+    def failure_counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT failure_kind, COUNT(*) FROM nodes WHERE failure_kind IS NOT NULL"
+                " GROUP BY failure_kind ORDER BY failure_kind"
+            ).fetchall()
+        return dict(rows)
+
+    # -- edges -------------------------------------------------------------------------------
+
+    def _insert_edge(self, edge: Edge) -> None:
+        self._conn.execute(
+            "INSERT OR IGNORE INTO edges (src, dst, kind) VALUES (?, ?, ?)",
+            (edge.src, edge.dst, EdgeKind(edge.kind).value),
+        )
+
+    def add_edge(self, edge: Edge) -> None:
+        """Idempotent: the same (src, dst, kind) is stored once (add_node already adds `parent`)."""
+        with self.transaction():
+            self._insert_edge(edge)
+
+    def edges(self, since_id: int | None = None) -> list[Edge]:
+        """Edges in insertion order; `since_id` keeps those touching a node with id > since_id."""
+        sql, args = "SELECT src, dst, kind FROM edges", []
+        if since_id is not None:
+            sql, args = sql + " WHERE src > ? OR dst > ?", [since_id, since_id]
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY seq", args).fetchall()
+        return [Edge(src=s, dst=d, kind=k) for s, d, k in rows]
+
+    def edges_after(self, seq: int = 0) -> tuple[list[Edge], int]:
+        """Edges inserted after sequence number `seq`, and the last sequence number."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT seq, src, dst, kind FROM edges WHERE seq > ? ORDER BY seq", (seq,)
+            ).fetchall()
+        last = rows[-1][0] if rows else seq
+        return [Edge(src=s, dst=d, kind=k) for _, s, d, k in rows], last
+
+    # -- code --------------------------------------------------------------------------------
+
+    def get_code(self, node_id: int) -> str | None:
+        """The node's program (from code.git); None for a node without code."""
+        with self._lock:
+            row = self._conn.execute('SELECT "commit" FROM nodes WHERE id = ?', (node_id,)).fetchone()
+        if row is None:
+            raise SyslabError(f"{self.run_dir}: no node {node_id}")
+        return self._repo.read_program(row[0]) if row[0] else None
+
+    def diff(self, node_id: int, other_id: int | None = None) -> str:
+        """Unified diff from `other_id` (default: the nearest ancestor with code) to `node_id`."""
+        if other_id is None:
+            with self._lock:
+                row = self._conn.execute("SELECT parent_id FROM nodes WHERE id = ?", (node_id,)).fetchone()
+                if row is None:
+                    raise SyslabError(f"{self.run_dir}: no node {node_id}")
+                base_id = row[0]
+                while base_id is not None:
+                    r = self._conn.execute(
+                        'SELECT parent_id, "commit" FROM nodes WHERE id = ?', (base_id,)
+                    ).fetchone()
+                    if r is None or r[1]:
+                        break
+                    base_id = r[0]
+        else:
+            base_id = other_id
+        old = (self.get_code(base_id) or "") if base_id is not None else ""
+        new = self.get_code(node_id) or ""
+        old_label = f"a/program.py (node {base_id})" if base_id is not None else "/dev/null"
+        lines = difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=old_label,
+            tofile=f"b/program.py (node {node_id})",
+        )
+        return "".join(
+            line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+        )
+
+    # -- LLM calls ---------------------------------------------------------------------------
+
+    def add_llm_call(self, call: LLMCall) -> int:
+        cols = [c for c in CALL_COLS if c != "id" or call.id is not None]
+        d = call.__dict__
+        values = [json.dumps(d[c]) if c in CALL_JSON else _sql_value(d[c]) for c in cols]
+        with self.transaction():
+            cur = self._conn.execute(
+                "INSERT INTO llm_calls ("
+                + ", ".join(f'"{c}"' for c in cols)
+                + ") VALUES ("
+                + ", ".join("?" * len(cols))
+                + ")",
+                values,
+            )
+            call.id = cur.lastrowid
+        return call.id
+
+    def llm_calls(self, node_id: int | None = None) -> list[LLMCall]:
+        sql, args = _CALL_SELECT, []
+        if node_id is not None:
+            sql, args = sql + " WHERE node_id = ?", [node_id]
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+        out = []
+        for row in rows:
+            d = dict(zip(CALL_COLS, row, strict=True))
+            for c in CALL_JSON:
+                d[c] = json.loads(d[c]) if d[c] is not None else None
+            out.append(LLMCall.model_validate(d))
+        return out
+
+    # -- resume state ------------------------------------------------------------------------
+
+    def set_state(self, key: str, value: dict) -> None:
+        text = json.dumps(value)
+        with self.transaction():
+            self._conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, text))
+
+    def get_state(self, key: str) -> dict | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
