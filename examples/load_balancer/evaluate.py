@@ -1,0 +1,157 @@
+"""Evaluator for a request load balancer over heterogeneous servers.
+
+A discrete-event simulation: requests arrive (Poisson with bursts), the
+candidate's `choose_server(request, servers)` picks a server for each one
+at its arrival, and every server works through its own FIFO queue at its
+own speed. The balancer sees each request's *estimated* work (the true
+work differs by a noise factor) and, for each server, its speed, queue
+length and estimated outstanding work. Latency = completion − arrival.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import numbers
+import sys
+from collections import deque
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from syslab.evaluators import InvalidOutput
+
+SPEEDS = (1.0, 1.0, 1.5, 1.5, 2.0, 2.0, 3.0, 3.0)  # work units per ms
+MEAN_WORK = 10.0  # work units: 10 ms on a speed-1 server
+UTILISATION = 0.5  # offered load / total capacity, averaged over bursts
+BURST_FACTOR = 2.5  # arrival rate in a burst, relative to the calm rate
+CALM_MS, BURST_MS = 500.0, 100.0  # mean phase durations (exponential)
+ESTIMATE_SIGMA = 0.3  # lognormal noise of the work estimate the balancer sees
+WORKLOAD_SEEDS = (0, 1)
+REQUESTS_PER_WORKLOAD = 10_000
+
+
+class Request:
+    """What the balancer knows about a request."""
+
+    __slots__ = ("id", "time_ms", "est_work")
+
+    def __init__(self, id: int, time_ms: float, est_work: float):
+        self.id, self.time_ms, self.est_work = id, time_ms, est_work
+
+
+class Server:
+    """A snapshot of one server's observable state (a fresh copy per decision)."""
+
+    __slots__ = ("index", "speed", "queue_len", "outstanding_work")
+
+    def __init__(self, index: int, speed: float, queue_len: int, outstanding_work: float):
+        self.index = index
+        self.speed = speed  # work units per ms
+        self.queue_len = queue_len  # requests on the server, the one in service included
+        self.outstanding_work = outstanding_work  # estimated work units still to do
+
+
+def load_program(program_path: str | Path) -> ModuleType:
+    """Import the candidate file as a fresh module (so its state starts clean)."""
+    path = Path(program_path)
+    spec = importlib.util.spec_from_file_location(f"candidate_{abs(hash(str(path)))}", path)
+    if spec is None or spec.loader is None:
+        raise InvalidOutput(f"{path}: cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def workload(seed: int, n_requests: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrival times (ms), true work and estimated work of n requests (a Markov-modulated Poisson stream)."""
+    rng = np.random.default_rng(seed)
+    calm_share = CALM_MS / (CALM_MS + BURST_MS)
+    mean_rate = UTILISATION * sum(SPEEDS) / MEAN_WORK  # requests per ms
+    calm_rate = mean_rate / (calm_share + (1 - calm_share) * BURST_FACTOR)
+    times: list[np.ndarray] = []
+    t, burst, count = 0.0, False, 0
+    while count < n_requests:
+        length = rng.exponential(BURST_MS if burst else CALM_MS)
+        rate = calm_rate * (BURST_FACTOR if burst else 1.0)
+        k = rng.poisson(rate * length)
+        times.append(np.sort(rng.uniform(t, t + length, k)))
+        count += k
+        t += length
+        burst = not burst
+    arrivals = np.concatenate(times)[:n_requests]
+    sigma = 1.0  # lognormal work: a few requests are much bigger than the mean
+    work = rng.lognormal(np.log(MEAN_WORK) - sigma**2 / 2, sigma, n_requests)
+    est = work * rng.lognormal(-(ESTIMATE_SIGMA**2) / 2, ESTIMATE_SIGMA, n_requests)
+    return arrivals, work, est
+
+
+def simulate(choose_server: Any, arrivals: np.ndarray, work: np.ndarray, est: np.ndarray) -> np.ndarray:
+    """Run the simulation; return each request's latency in ms."""
+    n_servers = len(SPEEDS)
+    # Per server, the FIFO of requests not yet finished: (start, finish, estimated work).
+    queues: list[deque[tuple[float, float, float]]] = [deque() for _ in range(n_servers)]
+    est_sum = [0.0] * n_servers  # estimated work of everything in each queue
+    free_at = [0.0] * n_servers  # when each server finishes its last queued request
+    latency = np.empty(len(arrivals))
+    for i, (now, w, e) in enumerate(zip(arrivals.tolist(), work.tolist(), est.tolist(), strict=True)):
+        views = []
+        for s in range(n_servers):
+            q = queues[s]
+            while q and q[0][1] <= now:
+                est_sum[s] -= q.popleft()[2]
+            outstanding = 0.0
+            if q:  # the head is in service: count only its estimated remainder
+                start, _, head_est = q[0]
+                done = (now - start) * SPEEDS[s]
+                outstanding = max(0.0, est_sum[s] - head_est + max(0.0, head_est - done))
+            views.append(Server(s, SPEEDS[s], len(q), outstanding))
+        choice = choose_server(Request(i, now, e), views)
+        if isinstance(choice, bool) or not isinstance(choice, numbers.Integral):
+            raise InvalidOutput(
+                f"choose_server returned {choice!r} ({type(choice).__name__}), not an int index"
+            )
+        choice = int(choice)
+        if not 0 <= choice < n_servers:
+            raise InvalidOutput(f"choose_server returned {choice}, outside 0..{n_servers - 1}")
+        start = max(now, free_at[choice])
+        finish = start + w / SPEEDS[choice]
+        free_at[choice] = finish
+        queues[choice].append((start, finish, e))
+        est_sum[choice] += e
+        latency[i] = finish - now
+    return latency
+
+
+def evaluate(
+    program_path: str, seeds: tuple[int, ...] = WORKLOAD_SEEDS, n_requests: int = REQUESTS_PER_WORKLOAD
+) -> dict[str, Any]:
+    """p99 and mean latency and throughput over seeded bursty workloads."""
+    latencies, throughputs = [], []
+    for seed in seeds:
+        module = load_program(program_path)  # fresh module state per workload
+        choose = getattr(module, "choose_server", None)
+        if not callable(choose):
+            raise InvalidOutput("the program defines no function choose_server(request, servers)")
+        arrivals, work, est = workload(seed, n_requests)
+        lat = simulate(choose, arrivals, work, est)
+        latencies.append(lat)
+        makespan_ms = float(np.max(arrivals + lat) - arrivals[0])
+        throughputs.append(n_requests / makespan_ms * 1000.0)
+    all_lat = np.concatenate(latencies)
+    return {
+        "p99_latency_ms": float(np.percentile(all_lat, 99)),
+        "mean_latency_ms": float(np.mean(all_lat)),
+        "throughput_rps": float(np.mean(throughputs)),
+        "artifacts": {"p50_latency_ms": float(np.percentile(all_lat, 50)), "seeds": list(seeds)},
+    }
+
+
+def evaluate_quick(program_path: str) -> dict[str, Any]:
+    """Cascade stage 1: one short workload, to reject broken candidates cheaply."""
+    return evaluate(program_path, seeds=(100,), n_requests=1000)
+
+
+if __name__ == "__main__":
+    print(evaluate(sys.argv[1]))
