@@ -26,6 +26,8 @@ class CandidateView(BaseModel):
     stderr_tail: str = ""  # last lines of stderr/traceback, for feedback
     operator: str = ""
     island: int = 0
+    parent_id: int | None = None  # lets the analyst tell improvements from regressions
+    parent_score: float | None = None
 
 
 class ProposalRequest(BaseModel):
@@ -52,6 +54,8 @@ class Proposal(BaseModel):
     llm_call_ids: list[int] = Field(default_factory=list)
     inspiration_ids: list[int] = Field(default_factory=list)  # candidates it drew from
     raw_response: str | None = None
+    cost_usd: float = 0.0  # LLM spend for this proposal (feeds the model bandit)
+    tokens: int = 0
 
 
 class Proposer(Protocol):
@@ -82,6 +86,7 @@ class AnalysisNotes(BaseModel):
     guidance: str = ""  # fed back to the proposer
     model: str | None = None
     llm_call_ids: list[int] = Field(default_factory=list)
+    error: str | None = None  # why the LLM's notes were not usable (heuristic notes were used)
 
 
 class Analyst(Protocol):
