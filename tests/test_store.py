@@ -193,6 +193,9 @@ def test_git_parent_structure_and_refs(store):
     assert git(run, "rev-parse", "HEAD").strip() == commits[3]
     store.update_node(evaluated(store.get_node(3), 5.0, valid=False))  # re-judged invalid
     assert git(run, "rev-parse", "HEAD").strip() == commits[4]
+    store.set_best(1)  # the run loop may decide the best itself
+    assert git(run, "rev-parse", "HEAD").strip() == commits[1]
+    store.set_best(4)
     subprocess.run(["git", "-C", str(run / "code.git"), "fsck", "--strict"], check=True, capture_output=True)
     # A writable reopen rebuilds refs from the rows without losing any.
     store.close()
@@ -262,6 +265,8 @@ def test_llm_calls(store):
     calls = store.llm_calls(node_id=0)
     assert len(calls) == 1 and calls[0].id == cid and calls[0].prompt_tokens == 10
     assert [c.error for c in store.llm_calls()] == [None, "timeout"]
+    store.link_llm_calls([cid2], 0)
+    assert [c.id for c in store.llm_calls(node_id=0)] == [cid, cid2]
 
 
 def test_transaction_groups_and_rolls_back(store):

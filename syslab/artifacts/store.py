@@ -375,6 +375,17 @@ class RunStore:
                 ).fetchone()[0]
             self._consider_best(node)
 
+    def set_best(self, node_id: int) -> None:
+        """Point refs/heads/main at `node_id` now (the run loop's own idea of the best; the store
+        also follows the best score by itself, and a writable reopen re-derives it)."""
+        with self.transaction():
+            row = self._conn.execute('SELECT "commit" FROM nodes WHERE id = ?', (node_id,)).fetchone()
+            if row is None:
+                raise SyslabError(f"{self.run_dir}: no node {node_id}")
+            if row[0]:
+                self._pending_main = row[0]
+                self._main_set = True
+
     def _load_best(self) -> None:
         best = self.best_node()
         self._best = (best.score, best.id) if best and best.score is not None else None
@@ -554,6 +565,13 @@ class RunStore:
             )
             call.id = cur.lastrowid
         return call.id
+
+    def link_llm_calls(self, call_ids: list[int], node_id: int) -> None:
+        """Attach LLM calls recorded before their node existed (the proposal) to that node."""
+        with self.transaction():
+            self._conn.executemany(
+                "UPDATE llm_calls SET node_id = ? WHERE id = ?", [(node_id, i) for i in call_ids]
+            )
 
     def llm_calls(self, node_id: int | None = None) -> list[LLMCall]:
         sql, args = _CALL_SELECT, []
