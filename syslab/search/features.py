@@ -65,10 +65,17 @@ def describe(
     metrics: Mapping[str, float],
     sig: Signature | None = None,
     references: Iterable[Signature] = (),
+    diversity_value: float | None = None,
 ) -> Cell | None:
-    """The candidate's cell, or None when it has no place in the grid (missing metric, no dims)."""
+    """The candidate's cell, or None when it has no place in the grid (missing metric, no dims).
+
+    Diversity is `diversity_value` when given (callers that already compared the signature
+    with the archive pass it), else computed from sig and references.
+    """
     if not settings.feature_dimensions:
         return None
-    div = diversity(sig, references) if "diversity" in settings.feature_dimensions else 0.0
+    div = diversity_value
+    if div is None:
+        div = diversity(sig, references) if "diversity" in settings.feature_dimensions else 0.0
     values = feature_values(settings.feature_dimensions, code_length, div, metrics)
     return None if values is None else cell_of(settings, values)

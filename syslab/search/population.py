@@ -216,7 +216,7 @@ class Population:
         out = np.zeros(len(ids))
         have = [k for k, r in enumerate(rows) if r is not None]
         if have:
-            out[have] = (np.stack([rows[k] for k in have]) == sig).mean(axis=1)
+            out[have] = np.count_nonzero(np.stack([rows[k] for k in have]) == sig, axis=1) / len(sig)
         return out
 
     # ---------------------------------------------------------------- add
@@ -262,11 +262,8 @@ class Population:
             self._arrays[member.id] = arr
         archive_sims = self._similarities(arr, self.archive) if arr is not None else None
 
-        if "diversity" in self.settings.feature_dimensions and archive_sims is not None and len(archive_sims):
-            refs = [self.members[a].signature for a in self.archive if a in self._arrays]
-            member.cell = describe(self.settings, member.code_length, member.metrics, member.signature, refs)
-        else:
-            member.cell = describe(self.settings, member.code_length, member.metrics)
+        div = float(np.mean(1.0 - archive_sims)) if archive_sims is not None and len(archive_sims) else 0.0
+        member.cell = describe(self.settings, member.code_length, member.metrics, diversity_value=div)
         result.cell = member.cell
 
         for i in targets:
@@ -424,17 +421,16 @@ class Population:
         scores = [self.members[i].score for i in pool]
         similarity = None
         if parent in self._arrays:
-            with_sig = [i for i in pool if i in self._arrays]
-            if with_sig:
-                mat = np.stack([self._arrays[i] for i in with_sig])
-                row = {i: k for k, i in enumerate(with_sig)}
+            zero = np.zeros(len(self._arrays[parent]), dtype=np.uint32)
+            # rows of members without a signature never match (similarity ~0)
+            mat = np.stack([self._arrays.get(i, zero) for i in pool])
+            has = np.array([i in self._arrays for i in pool])
 
-                def similarity(cands: Sequence[int], anchor: int) -> list[float]:
-                    a = self._arrays.get(anchor)
-                    if a is None:
-                        return [0.0] * len(cands)
-                    sims = (mat == a).mean(axis=1)
-                    return [float(sims[row[c]]) if c in row else 0.0 for c in cands]
+            def similarity(anchor: int) -> np.ndarray:
+                a = self._arrays.get(anchor)
+                if a is None:
+                    return np.zeros(len(pool))
+                return np.where(has, np.count_nonzero(mat == a, axis=1) / mat.shape[1], 0.0)
 
         return sel.pick_inspirations(
             pool,

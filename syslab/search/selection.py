@@ -11,6 +11,8 @@ import random
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+import numpy as np
+
 T = TypeVar("T")
 
 
@@ -101,46 +103,44 @@ def pick_inspirations(
     n_top: int,
     n_diverse: int,
     rng: random.Random,
-    similarity: Callable[[Sequence[int], int], Sequence[float]] | None = None,
+    similarity: Callable[[int], Sequence[float]] | None = None,
     exclude: Sequence[int] = (),
 ) -> list[int]:
     """The n_top best ids, then n_diverse ids each least similar to those already chosen.
 
-    `similarity(candidates, anchor)` gives each candidate's similarity in [0, 1] to one
-    anchor id (batched so callers can vectorise, e.g. MinHash Jaccard); without it the
+    `similarity(anchor)` gives the similarity in [0, 1] of every id in `ids` (same order) to
+    one anchor id, e.g. MinHash Jaccard computed in one vectorised step; without it the
     diverse picks are uniform among the rest. `exclude` (the parent) is never returned but
     counts as chosen when measuring diversity. Greedy max-min distance; ties break by the RNG.
     """
     if len(ids) != len(scores):
         raise ValueError("ids and scores differ in length")
     banned = set(exclude)
-    seen: set[int] = set()
-    pool: list[tuple[int, float]] = []
-    for i, s in zip(ids, scores, strict=True):
-        if i not in banned and i not in seen:
-            seen.add(i)
-            pool.append((i, s))
-    pool.sort(key=lambda p: (-p[1], p[0]))
-    chosen = [i for i, _ in pool[:n_top]]
-    rest = [i for i, _ in pool[n_top:]]
-    anchors = [*exclude, *chosen]
-    dist: list[float] | None = None
-    if similarity is not None and anchors and rest:
-        # distance of each candidate to its closest anchor, updated as picks are added
-        dist = [1.0] * len(rest)
-        for a in anchors:
-            dist = [min(d, 1.0 - s) for d, s in zip(dist, similarity(rest, a), strict=True)]
-    for _ in range(min(n_diverse, len(rest))):
-        if dist is None:
-            k = rng.randrange(len(rest))
-        else:
-            best = max(dist)
-            tied = [j for j, d in enumerate(dist) if d >= best - 1e-12]
-            k = tied[rng.randrange(len(tied))]
+    first: dict[int, int] = {}  # id -> its first position in ids
+    for pos, i in enumerate(ids):
+        if i not in banned and i not in first:
+            first[i] = pos
+    order = sorted(first, key=lambda i: (-scores[first[i]], i))
+    chosen = order[:n_top]
+    rest = order[n_top:]
+    n_pick = min(n_diverse, len(rest))
+    if n_pick == 0:
+        return chosen
+    if similarity is None:
+        for _ in range(n_pick):
+            chosen.append(rest.pop(rng.randrange(len(rest))))
+        return chosen
+    rest_pos = np.array([first[i] for i in rest], dtype=np.intp)
+    dist = np.ones(len(rest))  # distance of each candidate to its closest chosen anchor
+    for a in [*exclude, *chosen]:
+        dist = np.minimum(dist, 1.0 - np.asarray(similarity(a), dtype=float)[rest_pos])
+    for _ in range(n_pick):
+        tied = np.flatnonzero(dist >= dist.max() - 1e-12)
+        k = int(tied[rng.randrange(len(tied))])
         pick = rest.pop(k)
         chosen.append(pick)
-        if dist is not None:
-            dist.pop(k)
-            if rest:
-                dist = [min(d, 1.0 - s) for d, s in zip(dist, similarity(rest, pick), strict=True)]  # type: ignore[misc]
+        rest_pos = np.delete(rest_pos, k)
+        dist = np.delete(dist, k)
+        if rest:
+            dist = np.minimum(dist, 1.0 - np.asarray(similarity(pick), dtype=float)[rest_pos])
     return chosen

@@ -63,7 +63,9 @@ class SearchSettings(BaseModel):
 
     # Duplicates and novelty.
     dedup_exact: bool = True  # reject a candidate whose normalised code hash was seen before
-    near_duplicate_threshold: float = Field(0.95, gt=0.0, le=1.0)  # estimated Jaccard; 1.0 = off
+    # Estimated Jaccard at or above which a candidate counts as a near-duplicate; 1.0 = off (default:
+    # minimal edits, which mutation and SEARCH/REPLACE diffs make by design, would be rejected).
+    near_duplicate_threshold: float = Field(1.0, gt=0.0, le=1.0)
     novelty_backend: Literal["minhash", "embedding"] = "minhash"
     embedding_model: str = "text-embedding-3-small"
     max_duplicate_retries: int = Field(2, ge=0)  # re-asks of the proposer before recording a duplicate
