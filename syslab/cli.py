@@ -1,0 +1,253 @@
+"""The `syslab` command line (typer). Heavy imports stay inside commands so `--help` is fast."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from syslab.errors import SyslabError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="syslab: evolve systems algorithms in sandboxes and keep every attempt as a research artifact.",
+)
+console = Console()
+err = Console(stderr=True)
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+BENCHMARKS_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _fail(e: Exception) -> None:
+    err.print(f"[red]error:[/] {e}")
+    raise typer.Exit(2)
+
+
+def resolve_task_dir(name_or_path: str) -> Path:
+    """A task dir path, or the name of a bundled task (examples/, benchmarks/adrs/, benchmarks/kernels/)."""
+    p = Path(name_or_path)
+    if p.exists():
+        return p
+    for root in (EXAMPLES_DIR, BENCHMARKS_DIR / "adrs", BENCHMARKS_DIR / "kernels"):
+        cand = root / name_or_path
+        if (cand / "task.toml").is_file():
+            return cand
+    raise SyslabError(f"{name_or_path}: no such task directory or bundled task (see `syslab tasks`)")
+
+
+@app.command()
+def run(
+    task_dir: str | None = typer.Argument(
+        None, help="Task directory or bundled task name (default: bin_packing)."
+    ),
+    budget: int | None = typer.Option(None, "--budget", "-n", help="Max evaluations (default: the task's)."),
+    workers: int | None = typer.Option(None, "--workers", "-w", help="Evaluations in parallel."),
+    seed: int | None = typer.Option(None, "--seed", "-s", help="Random seed."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Directory for run artifacts (default runs/)."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="Run config (TOML or YAML)."),
+    set_: list[str] = typer.Option([], "--set", help="Override a config value, e.g. search.islands=4."),
+    proposer: str | None = typer.Option(None, "--proposer", help="auto | llm | local | mutate."),
+    llm: str | None = typer.Option(None, "--llm", help="'local' for the bundled model, or a base URL."),
+    sandbox: str | None = typer.Option(None, "--sandbox", help="process | docker."),
+    executor: str | None = typer.Option(None, "--executor", help="local | ray."),
+    ray_address: str | None = typer.Option(None, "--ray-address", help="Existing Ray cluster address."),
+    wall_time: float | None = typer.Option(None, "--wall-time", help="Stop after this many seconds."),
+    replay: Path | None = typer.Option(
+        None, "--replay", help="Re-run a finished run from its recorded LLM answers."
+    ),
+    adrs_problem: Path | None = typer.Option(
+        None, "--adrs-problem", help="An ADRS-Leaderboard problems/<p> dir."
+    ),
+    name: str | None = typer.Option(None, "--name", help="Run directory name."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Run an evolution on a task and record every attempt."""
+    from syslab.config import build_config, env_overrides
+    from syslab.run import run_evolution
+    from syslab.task import load_task
+
+    try:
+        if adrs_problem is not None:
+            from syslab.adrs.leaderboard import task_from_leaderboard
+
+            task = task_from_leaderboard(adrs_problem)
+        else:
+            task = load_task(resolve_task_dir(task_dir or "bin_packing"))
+        mode = proposer
+        llm_over: list[str] = []
+        if llm == "local":
+            mode = mode or "local"
+        elif llm:
+            mode = mode or "llm"
+            llm_over.append(f"llm.base_url={llm}")
+        if replay is not None:
+            mode = "replay"
+        cfg = build_config(
+            config,
+            env_overrides() + llm_over + list(set_),
+            seed=seed,
+            budget__evaluations=budget,
+            budget__wall_time_s=wall_time,
+            executor__workers=workers,
+            executor__kind=executor,
+            executor__ray_address=ray_address,
+            sandbox__backend=sandbox,
+            proposer=mode,
+            out=out,
+            run_name=name,
+            progress=not quiet,
+            replay=replay,
+        )
+        result = run_evolution(task, cfg)
+    except SyslabError as e:
+        _fail(e)
+        return
+    _print_result(result)
+
+
+def _print_result(result) -> None:  # noqa: ANN001
+    metric_line = ", ".join(f"{k}={v:.6g}" for k, v in sorted(result.best_metrics.items()))
+    console.print(
+        f"[bold green]done[/] ({result.stop_reason}) in {result.wall_s:.1f}s: "
+        f"{result.evaluations} evaluations, {result.nodes} nodes, proposer {result.proposer}"
+    )
+    console.print(
+        f"seed score {result.seed_score}  ->  best score {result.best_score} (node {result.best_node_id})"
+    )
+    if metric_line:
+        console.print(f"best metrics: {metric_line}")
+    if result.failures:
+        console.print("failures: " + ", ".join(f"{k}={v}" for k, v in sorted(result.failures.items())))
+    for model, s in sorted(result.spend.items()):
+        console.print(
+            f"spend {model}: {s.get('calls', 0)} calls, {s.get('tokens', 0)} tokens, ${s.get('cost_usd', 0):.4f}"
+        )
+    console.print(f"artifact: [cyan]{result.run_dir}[/]  (syslab show {result.run_dir})")
+
+
+@app.command()
+def resume(
+    run_dir: Path = typer.Argument(..., help="Run directory to continue."),
+    more: int | None = typer.Option(None, "--more", help="Raise the evaluation budget by this many."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Continue a stopped or killed run; nothing completed is lost or repeated."""
+    from syslab.run import resume_run
+
+    try:
+        result = resume_run(run_dir, extra_evaluations=more, progress=not quiet)
+    except SyslabError as e:
+        _fail(e)
+        return
+    _print_result(result)
+
+
+@app.command()
+def show(
+    run_dir: Path = typer.Argument(..., help="Run directory."),
+    top: int = typer.Option(10, "--top", help="Best candidates to list."),
+    all_: bool = typer.Option(False, "--all", help="List every node."),
+) -> None:
+    """Summary of a run: best candidates, every attempt by failure kind."""
+    from syslab.views import show_run
+
+    try:
+        show_run(console, run_dir, top=top, list_all=all_)
+    except SyslabError as e:
+        _fail(e)
+
+
+@app.command()
+def lineage(run_dir: Path, node: int) -> None:
+    """The chain of ancestors of NODE, root first."""
+    from syslab.views import show_lineage
+
+    try:
+        show_lineage(console, run_dir, node)
+    except SyslabError as e:
+        _fail(e)
+
+
+@app.command()
+def diff(run_dir: Path, node: int, other: int | None = typer.Argument(None)) -> None:
+    """Unified diff of NODE against its parent (or against OTHER)."""
+    from syslab.views import show_diff
+
+    try:
+        show_diff(console, run_dir, node, other)
+    except SyslabError as e:
+        _fail(e)
+
+
+@app.command(name="eval")
+def eval_(
+    task_dir: str = typer.Argument(..., help="Task directory or bundled task name."),
+    file: Path = typer.Argument(..., help="Candidate program file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the EvaluationResult as JSON."),
+    sandbox: str = typer.Option("process", "--sandbox"),
+) -> None:
+    """Evaluate one candidate file; prints metrics and failure, records nothing."""
+    from syslab.evaluators.harness import evaluate_program
+    from syslab.sandbox.executor import make_sandbox
+    from syslab.task import load_task
+
+    try:
+        task = load_task(resolve_task_dir(task_dir))
+        if not file.is_file():
+            raise SyslabError(f"{file}: candidate file not found")
+        result = evaluate_program(task, file.read_text(), make_sandbox(sandbox, task.spec.sandbox.image))
+    except SyslabError as e:
+        _fail(e)
+        return
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        status = "[green]valid[/]" if result.ok else "[red]invalid[/]"
+        console.print(f"{status}  score={result.score}  stage={result.stage}  wall={result.wall_s:.2f}s")
+        for k, v in sorted(result.metrics.items()):
+            console.print(f"  {k} = {v:.6g}")
+        if result.failure:
+            console.print(f"[red]{result.failure.kind.value}[/]: {result.failure.message}")
+            if result.evidence.traceback:
+                console.print(result.evidence.traceback[-2000:], markup=False, highlight=False)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def tasks() -> None:
+    """List bundled tasks."""
+    from rich.table import Table
+
+    from syslab.task import load_task
+
+    table = Table("name", "family", "primary metric", "path")
+    for root in (EXAMPLES_DIR, BENCHMARKS_DIR / "adrs", BENCHMARKS_DIR / "kernels"):
+        if not root.is_dir():
+            continue
+        for toml in sorted(root.glob("*/task.toml")):
+            try:
+                t = load_task(toml.parent)
+            except SyslabError as e:
+                table.add_row(toml.parent.name, "?", f"[red]{e}[/]", str(toml.parent))
+                continue
+            spec = t.spec.metrics[t.primary_metric]
+            table.add_row(
+                t.name, t.spec.family, f"{t.primary_metric} ({spec.direction.value})", str(toml.parent)
+            )
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m syslab`
+    try:
+        app()
+    except SyslabError as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

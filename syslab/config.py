@@ -1,0 +1,170 @@
+"""RunConfig: everything about how a run is carried out (not what the task is).
+
+Loaded from TOML or YAML, overridden by `--set a.b=value` pairs and by
+environment variables (SYSLAB_* and the OpenAI ones, see `from_env`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from syslab.errors import SpecError, spec_error_from_validation
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+
+class BudgetConfig(BaseModel):
+    """Stop conditions; None means 'use the task's default' (evaluations) or 'no limit'."""
+
+    model_config = ConfigDict(extra="forbid")
+    evaluations: int | None = Field(None, ge=1)
+    wall_time_s: float | None = Field(None, gt=0)
+    cost_usd: float | None = Field(None, ge=0)
+    tokens: int | None = Field(None, ge=0)
+    max_attempts_factor: float = Field(3.0, ge=1.0)  # proposals (incl. failed) <= factor * evaluations
+
+
+class SandboxConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    backend: Literal["process", "docker"] = "process"
+    image: str | None = None
+
+
+class ExecutorConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["local", "ray"] = "local"
+    workers: int = Field(1, ge=1)
+    ray_address: str | None = None
+
+
+class PipelineConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Proposals kept in flight beyond the number of workers (async pipeline depth).
+    prefetch: int = Field(1, ge=0)
+    # Record results in proposal order: makes runs with the same seed reproducible
+    # (and replayable) at a small throughput cost when evaluation times vary.
+    ordered: bool = True
+    checkpoint_every: int = Field(1, ge=1)  # evaluations between population checkpoints
+
+
+def _search_default() -> Any:
+    from syslab.search.settings import SearchSettings
+
+    return SearchSettings()
+
+
+def _llm_default() -> Any:
+    from syslab.agents.llm_config import LLMSettings
+
+    return LLMSettings()
+
+
+class RunConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    seed: int = 0
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    proposer: Literal["auto", "llm", "local", "mutate", "replay"] = "auto"
+    analyst_every: int = Field(10, ge=0)  # evaluations between analyst notes; 0 = never
+    out: Path = Path("runs")
+    run_name: str | None = None
+    progress: bool = True
+    replay: Path | None = None  # a finished run whose LLM exchanges are replayed
+    search: dict[str, Any] = Field(default_factory=dict)
+    llm: dict[str, Any] = Field(default_factory=dict)
+
+    def search_settings(self) -> Any:
+        from syslab.search.settings import SearchSettings
+
+        return SearchSettings.model_validate(self.search)
+
+    def llm_settings(self) -> Any:
+        from syslab.agents.llm_config import LLMSettings
+
+        return LLMSettings.model_validate(self.llm)
+
+
+def _parse_value(text: str) -> Any:
+    """`--set` values: JSON/YAML scalars and lists (4, 0.5, true, [a, b]) else the string."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str], source: str = "--set") -> dict[str, Any]:
+    """Apply `a.b.c=value` overrides to a nested dict (returns a new dict)."""
+    out = json.loads(json.dumps(data, default=str))
+    for item in overrides:
+        if "=" not in item:
+            raise SpecError(source, item, "expected KEY=VALUE (e.g. search.islands=4)")
+        key, value = item.split("=", 1)
+        parts = [p for p in key.strip().split(".") if p]
+        if not parts:
+            raise SpecError(source, item, "empty key")
+        cur = out
+        for p in parts[:-1]:
+            nxt = cur.setdefault(p, {})
+            if not isinstance(nxt, dict):
+                raise SpecError(source, key, f"{p!r} is not a section")
+            cur = nxt
+        cur[parts[-1]] = _parse_value(value)
+    return out
+
+
+def load_config_data(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(path, "(file)", "config file not found")
+    text = path.read_text()
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text) or {}
+        else:
+            data = tomllib.loads(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as e:
+        raise SpecError(path, "(syntax)", str(e).splitlines()[0]) from None
+    if not isinstance(data, dict):
+        raise SpecError(path, "(root)", "expected a table/mapping at the top level")
+    return data
+
+
+def build_config(path: Path | None = None, overrides: list[str] | None = None, **explicit: Any) -> RunConfig:
+    """Config file, then --set overrides, then explicit (CLI flag) values; validated."""
+    data = load_config_data(path)
+    data = apply_overrides(data, overrides or [])
+    for key, value in explicit.items():
+        if value is None:
+            continue
+        cur = data
+        parts = key.split("__")
+        for p in parts[:-1]:
+            cur = cur.setdefault(p, {})
+        cur[parts[-1]] = value
+    source = str(path) if path else "--set"
+    try:
+        cfg = RunConfig.model_validate(data)
+        cfg.search_settings()
+        cfg.llm_settings()
+    except ValidationError as e:
+        raise spec_error_from_validation(source, e) from None
+    return cfg
+
+
+def env_overrides() -> list[str]:
+    """SYSLAB_SET='a.b=1;c=2' lets CI and wrappers tweak a run without a file."""
+    raw = os.environ.get("SYSLAB_SET", "")
+    return [s for s in raw.split(";") if s.strip()]

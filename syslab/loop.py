@@ -1,0 +1,424 @@
+"""The evolution engine: an ordered pipeline of proposal and evaluation slots.
+
+Each slot is one attempt: a parent is selected, a proposal is requested
+(possibly from a slow LLM, so proposals run in a thread pool), the
+proposal is applied and checked for duplicates, and the candidate is
+evaluated on the executor. Several slots are in flight at once, so
+proposals and evaluations overlap. Results are recorded in slot order
+(when `pipeline.ordered`), which makes a run a pure function of its seed
+and of the proposer's answers: the property resume and replay rely on.
+
+Randomness is derived per slot from (run seed, slot index), so the only
+RNG state is the slot counter, checkpointed with every record.
+"""
+
+from __future__ import annotations
+
+import collections
+import random
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from syslab.agents.base import CandidateView, Proposal, ProposalRequest
+from syslab.artifacts.schema import Edge, EdgeKind, Node, NodeKind, NodeStatus
+from syslab.artifacts.store import RunStore
+from syslab.evaluators.base import EvaluationResult, Failure, FailureKind
+from syslab.sandbox.executor import EvalJob, Executor
+from syslab.task import Task
+
+
+def slot_rng(seed: int, index: int) -> random.Random:
+    """Independent, reproducible randomness for slot `index` of a run."""
+    return random.Random(f"syslab:{seed}:{index}")
+
+
+@dataclass
+class Slot:
+    index: int
+    parent_id: int
+    island: int
+    inspiration_ids: list[int]
+    attempt: int = 0
+    proposal: Future[Proposal] | None = None
+    node: Node | None = None  # set once applied and recorded as running
+    evaluation: Future[EvaluationResult] | None = None
+    finished: bool = False  # recorded as failed before evaluation
+    requeued_code: str | None = None  # resume: an interrupted candidate evaluated again
+
+
+def done_future(value: Any) -> Future:
+    f: Future = Future()
+    f.set_result(value)
+    return f
+
+
+@dataclass
+class LoopCounters:
+    slots: int = 0  # slot indices handed out (the RNG state)
+    evaluations: int = 0  # evaluations recorded (seed included)
+    submitted: int = 0  # evaluations submitted (seed included)
+    attempts: int = 0  # proposals made (failed ones too)
+    since_analysis: int = 0
+    last_checkpoint: int = 0  # node id the population checkpoint covers up to
+
+    def to_state(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Engine:
+    """Drives slots through propose -> apply -> evaluate -> record."""
+
+    task: Task
+    store: RunStore
+    executor: Executor
+    proposer: Any
+    population: Any
+    seed: int
+    sandbox_backend: str
+    image: str | None
+    capacity: int
+    ordered: bool = True
+    proposal_workers: int = 1
+    dedup: Any = None  # syslab.run.Dedup
+    counters: LoopCounters = field(default_factory=LoopCounters)
+    notes: str = ""
+    best: Node | None = None
+    seed_score: float | None = None
+    history: list[tuple[int, float | None, float | None]] = field(default_factory=list)
+    recent_failures: collections.deque = field(default_factory=lambda: collections.deque(maxlen=4))
+    on_record: Any = None  # callback(node) for progress and analysis
+
+    def __post_init__(self) -> None:
+        self.slots: collections.deque[Slot] = collections.deque()
+        self._proposal_pool = ThreadPoolExecutor(self.proposal_workers, thread_name_prefix="syslab-propose")
+        self._code_cache: collections.OrderedDict[int, str] = collections.OrderedDict()
+        self.max_duplicate_retries = 3
+
+    # -- code access ---------------------------------------------------------------------
+    def code_of(self, node_id: int) -> str:
+        code = self._code_cache.get(node_id)
+        if code is None:
+            code = self.store.get_code(node_id) or ""
+            self._code_cache[node_id] = code
+            if len(self._code_cache) > 256:
+                self._code_cache.popitem(last=False)
+        else:
+            self._code_cache.move_to_end(node_id)
+        return code
+
+    def view(self, node: Node, with_code: bool = True) -> CandidateView:
+        tail = ""
+        if node.failure_kind and "stderr" in node.evidence:
+            tail = self.store.get_blob(node.evidence["stderr"]).decode(errors="replace")[-1500:]
+        if node.failure_kind and "traceback" in node.evidence:
+            tail = self.store.get_blob(node.evidence["traceback"]).decode(errors="replace")[-1500:]
+        return CandidateView(
+            node_id=node.id,
+            code=self.code_of(node.id) if with_code else "",
+            score=node.score,
+            metrics=node.metrics,
+            valid=node.valid,
+            failure_kind=node.failure_kind,
+            failure_message=node.failure_message,
+            stderr_tail=tail,
+            operator=node.operator,
+            island=node.island,
+        )
+
+    # -- slots -----------------------------------------------------------------------------
+    def new_slot(self) -> Slot:
+        index = self.counters.slots
+        self.counters.slots += 1
+        rng = slot_rng(self.seed, index)
+        parent_id, inspiration_ids, island = self.population.sample(rng)
+        slot = Slot(index=index, parent_id=parent_id, island=island, inspiration_ids=inspiration_ids)
+        self._request(slot, rng)
+        self.slots.append(slot)
+        return slot
+
+    def _request(self, slot: Slot, rng: random.Random) -> None:
+        parent = self.store.get_node(slot.parent_id)
+        request = ProposalRequest(
+            task_name=self.task.name,
+            task_description=self.task.spec.description,
+            primary_metric=self.task.primary_metric,
+            metric_directions={k: m.direction.value for k, m in self.task.spec.metrics.items()},
+            parent=self.view(parent),
+            inspirations=[self.view(self.store.get_node(i)) for i in slot.inspiration_ids],
+            recent_failures=list(self.recent_failures),
+            notes=self.notes,
+            seed=rng.getrandbits(63),
+            attempt=slot.attempt,
+        )
+        self.counters.attempts += 1
+        slot.proposal = self._proposal_pool.submit(self.proposer.propose, request)
+
+    def requeue(self, node: Node, code: str) -> None:
+        """Resume: evaluate an interrupted candidate again in a fresh slot."""
+        slot = Slot(
+            index=-1,
+            parent_id=node.parent_id if node.parent_id is not None else 0,
+            island=node.island,
+            inspiration_ids=[],
+            requeued_code=code,
+        )
+        prop = Proposal(code=code, operator=node.operator, note=f"re-queued after interruption of {node.id}")
+        slot.proposal = done_future(prop)
+        self.slots.append(slot)
+
+    # -- the ordered schedule -----------------------------------------------------------------
+    def step_ordered(self) -> bool:
+        """One deterministic action: apply the earliest unapplied slot, else record the head.
+
+        Proposals of later slots and all submitted evaluations keep running while we
+        block here, so the pipeline overlaps, yet node ids and records follow a fixed
+        schedule that depends only on the seed and the proposer's answers.
+        """
+        for slot in self.slots:
+            if slot.node is None and not slot.finished:
+                assert slot.proposal is not None
+                wait([slot.proposal])
+                self._apply(slot)
+                return True
+        if not self.slots:
+            return False
+        head = self.slots[0]
+        if head.finished:
+            self.slots.popleft()
+            return True
+        assert head.evaluation is not None
+        wait([head.evaluation])
+        self.slots.popleft()
+        self._record_evaluation(head)
+        return True
+
+    # -- apply: proposal -> recorded node (running) -> submitted evaluation ---------------
+    def apply_ready(self) -> bool:
+        progressed = False
+        for slot in list(self.slots):
+            if slot.node is not None or slot.finished:
+                continue
+            assert slot.proposal is not None
+            if not slot.proposal.done():
+                if self.ordered:
+                    break
+                continue
+            self._apply(slot)
+            progressed = True
+        return progressed
+
+    def _base_node(self, slot: Slot, proposal: Proposal) -> Node:
+        parent = self.store.get_node(slot.parent_id)
+        return Node(
+            id=self.store.next_node_id(),
+            kind=NodeKind.candidate,
+            parent_id=slot.parent_id,
+            island=slot.island,
+            generation=parent.generation + 1,
+            operator=proposal.operator,
+            model=proposal.model,
+            note=proposal.note,
+            created_at=time.time(),
+        )
+
+    def _apply(self, slot: Slot) -> None:
+        try:
+            proposal = slot.proposal.result()
+        except Exception as e:  # a proposer bug must not end the run: record it
+            proposal = Proposal(
+                failure=Failure(kind=FailureKind.llm_error, message=f"proposer crashed: {e!r}")
+            )
+        node = self._base_node(slot, proposal)
+        if proposal.failure is not None or not proposal.code:
+            failure = proposal.failure or Failure(
+                kind=FailureKind.malformed_response, message="empty proposal"
+            )
+            self._record_failed(slot, node, proposal, failure)
+            return
+        dup = self.dedup.check(proposal.code) if self.dedup is not None else None
+        if dup is not None and slot.requeued_code is None:
+            dup_of, similarity = dup
+            msg = f"duplicate of node {dup_of}" + (
+                "" if similarity >= 1.0 else f" (similarity {similarity:.2f})"
+            )
+            self._record_failed(
+                slot, node, proposal, Failure(kind=FailureKind.duplicate, message=msg), proposal.code
+            )
+            if slot.attempt < self.max_duplicate_retries and self._may_attempt():
+                retry = Slot(
+                    index=slot.index,
+                    parent_id=slot.parent_id,
+                    island=slot.island,
+                    inspiration_ids=slot.inspiration_ids,
+                    attempt=slot.attempt + 1,
+                )
+                self._request(retry, slot_rng(self.seed, slot.index * 1000 + slot.attempt + 1))
+                self.slots.insert(self.slots.index(slot) + 1, retry)
+            return
+        node.status = NodeStatus.running
+        node.started_at = time.time()
+        with self.store.transaction():
+            node = self.store.add_node(node, code=proposal.code)
+            self._add_edges(node, proposal)
+            self._link_llm_calls(proposal, node.id)
+        if self.dedup is not None:
+            self.dedup.add(node.id, proposal.code)
+        slot.node = node
+        self._code_cache[node.id] = proposal.code
+        self.counters.submitted += 1
+        job = EvalJob(
+            node_id=node.id,
+            task_dir=str(self.task.root),
+            code=proposal.code,
+            sandbox=self.sandbox_backend,
+            image=self.image,
+        )
+        slot.evaluation = self.executor.submit(job)
+
+    def _add_edges(self, node: Node, proposal: Proposal) -> None:
+        if node.parent_id is not None:
+            self.store.add_edge(Edge(src=node.parent_id, dst=node.id, kind=EdgeKind.parent))
+        kind = EdgeKind.crossover if proposal.operator.startswith("crossover") else EdgeKind.inspiration
+        for i in proposal.inspiration_ids:
+            if i != node.parent_id:
+                self.store.add_edge(Edge(src=i, dst=node.id, kind=kind))
+
+    def _link_llm_calls(self, proposal: Proposal, node_id: int) -> None:
+        if proposal.llm_call_ids and hasattr(self.store, "link_llm_calls"):
+            self.store.link_llm_calls(proposal.llm_call_ids, node_id)
+
+    def _record_failed(
+        self, slot: Slot, node: Node, proposal: Proposal, failure: Failure, code: str | None = None
+    ) -> None:
+        node.status = NodeStatus.failed
+        node.failure_kind = failure.kind.value
+        node.failure_message = failure.message
+        node.finished_at = time.time()
+        with self.store.transaction():
+            if proposal.raw_response:
+                node.evidence["response"] = self.store.put_blob(proposal.raw_response)
+            node = self.store.add_node(node, code=code)
+            self._add_edges(node, proposal)
+            self._link_llm_calls(proposal, node.id)
+            self.checkpoint()
+        slot.finished = True
+        self.recent_failures.append(self.view(node, with_code=False))
+        if self.on_record:
+            self.on_record(node, evaluated=False)
+
+    # -- record evaluations ----------------------------------------------------------------
+    def record_ready(self) -> bool:
+        progressed = False
+        while self.slots:
+            head = self.slots[0]
+            if head.finished:
+                self.slots.popleft()
+                progressed = True
+                continue
+            if head.evaluation is None or not head.evaluation.done():
+                break
+            self.slots.popleft()
+            self._record_evaluation(head)
+            progressed = True
+        if not self.ordered:
+            for slot in list(self.slots):
+                if slot.evaluation is not None and slot.evaluation.done():
+                    self.slots.remove(slot)
+                    self._record_evaluation(slot)
+                    progressed = True
+        return progressed
+
+    def _record_evaluation(self, slot: Slot) -> None:
+        assert slot.node is not None and slot.evaluation is not None
+        try:
+            result = slot.evaluation.result()
+        except Exception as e:  # executor/sandbox crash: the evaluation is lost, the run goes on
+            result = EvaluationResult(
+                failure=Failure(kind=FailureKind.evaluator_error, message=f"executor: {e!r}")
+            )
+        node = self.finish_node(slot.node, result)
+        self.counters.evaluations += 1
+        self.counters.since_analysis += 1
+        if node.valid and node.score is not None:
+            self.population.add(node, self.code_of(node.id))
+        if self.task.better(node.score if node.valid else None, self.best.score if self.best else None):
+            self.best = node
+            if hasattr(self.store, "set_best"):
+                self.store.set_best(node.id)
+        best_score = self.best.score if self.best else None
+        self.history.append((self.counters.evaluations, node.score if node.valid else None, best_score))
+        if node.failure_kind:
+            self.recent_failures.append(self.view(node, with_code=False))
+        if self.on_record:
+            self.on_record(node, evaluated=True)
+
+    def finish_node(self, node: Node, result: EvaluationResult) -> Node:
+        """Store an evaluation result on its node (and evidence blobs), with a checkpoint."""
+        ev = result.evidence
+        with self.store.transaction():
+            for name, text in (("stdout", ev.stdout), ("stderr", ev.stderr), ("traceback", ev.traceback)):
+                if text:
+                    node.evidence[name] = self.store.put_blob(text)
+            if ev.raw:
+                import json
+
+                node.evidence["raw_metrics"] = self.store.put_blob(
+                    json.dumps(ev.raw, sort_keys=True, default=str)
+                )
+            node.metrics = dict(result.metrics)
+            node.score = result.score
+            node.valid = result.ok
+            node.stage = result.stage
+            node.status = NodeStatus.evaluated if result.failure is None else NodeStatus.failed
+            if result.failure is not None:
+                node.failure_kind = result.failure.kind.value
+                node.failure_message = result.failure.message
+            node.finished_at = time.time()
+            node.wall_s = result.wall_s
+            node.cpu_s = result.cpu_s
+            node.peak_rss_mb = result.peak_rss_mb
+            if result.artifacts:
+                node.data["artifacts"] = result.artifacts
+            self.store.update_node(node)
+            self.checkpoint()
+        return node
+
+    def checkpoint(self) -> None:
+        state: dict[str, Any] = {"counters": self.counters.to_state(), "notes": self.notes}
+        if self.counters.evaluations - self.counters.last_checkpoint >= self.checkpoint_every:
+            self.counters.last_checkpoint = self.counters.evaluations
+            state["counters"] = self.counters.to_state()
+            self.store.set_state(
+                "population", {"upto": self.store.next_node_id() - 1, **self.population.to_state()}
+            )
+        self.store.set_state("loop", state)
+
+    checkpoint_every: int = 50
+
+    # -- waiting -----------------------------------------------------------------------------
+    def wait_any(self, timeout: float | None = None) -> None:
+        pending: list[Future] = []
+        for slot in self.slots:
+            if slot.evaluation is not None and not slot.evaluation.done():
+                pending.append(slot.evaluation)
+            elif (
+                slot.node is None
+                and not slot.finished
+                and slot.proposal is not None
+                and not slot.proposal.done()
+            ):
+                pending.append(slot.proposal)
+        if pending:
+            wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+
+    def in_flight(self) -> int:
+        return len(self.slots)
+
+    def _may_attempt(self) -> bool:
+        return self.may_attempt() if hasattr(self, "may_attempt") else True
+
+    def shutdown(self) -> None:
+        self._proposal_pool.shutdown(wait=False, cancel_futures=True)

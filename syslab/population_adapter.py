@@ -1,0 +1,77 @@
+"""Glue between the run loop's nodes and the pure search structures in syslab.search."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from syslab.agents.patch import code_hash
+from syslab.artifacts.schema import Node, NodeKind
+from syslab.search.novelty import NoveltyChecker, Signature, signature
+from syslab.search.population import Member, Population
+from syslab.search.settings import SearchSettings, validate_for_task
+from syslab.task import Task
+
+
+class PopulationAdapter:
+    """Feeds evaluated nodes to the Population and samples parents for new slots."""
+
+    def __init__(self, settings: SearchSettings, task: Task):
+        self.settings = settings
+        self.directions = {k: m.direction.value for k, m in task.spec.metrics.items()}
+        validate_for_task(settings, self.directions, path="search settings")
+        self.pop = Population(settings, self.directions)
+
+    def _signature(self, code: str) -> Signature:
+        return signature(code, self.settings.minhash_perms, self.settings.shingle_size)
+
+    def add(self, node: Node, code: str) -> None:
+        member = Member(
+            id=node.id,
+            score=node.score if node.valid else None,
+            metrics=dict(node.metrics),
+            parent_id=node.parent_id,
+            code_hash=code_hash(code),
+            code_length=len(code),
+            signature=self._signature(code) if node.valid else None,
+        )
+        self.pop.add(member, island=None if node.kind == NodeKind.seed else node.island)
+
+    def sample(self, rng: random.Random) -> tuple[int, list[int], int]:
+        # The island comes from the slot's own RNG rather than the population's round-robin
+        # counter, so sampling leaves no state behind that a resume would have to restore.
+        island = rng.randrange(self.settings.islands)
+        s = self.pop.sample(rng, island=island)
+        return s.parent_id, list(s.inspiration_ids), s.island
+
+    def to_state(self) -> dict[str, Any]:
+        return self.pop.to_state()
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.pop = Population.from_state(state)
+
+
+class Dedup:
+    """Exact (normalised hash) and near (MinHash/embedding) duplicate rejection before evaluation."""
+
+    def __init__(self, settings: SearchSettings, embedder: Any = None):
+        self.checker = NoveltyChecker.from_settings(settings, embedder)
+        self._last: tuple[str, str, Signature] | None = None
+
+    def _keys(self, code: str) -> tuple[str, Signature]:
+        if self._last is not None and self._last[0] == code:
+            return self._last[1], self._last[2]
+        h, sig = code_hash(code), self.checker.signature(code)
+        self._last = (code, h, sig)
+        return h, sig
+
+    def check(self, code: str) -> tuple[int, float] | None:
+        h, sig = self._keys(code)
+        verdict = self.checker.check(h, sig, code)
+        if not verdict.duplicate or verdict.duplicate_of is None:
+            return None
+        return verdict.duplicate_of, (1.0 if verdict.kind == "exact" else verdict.similarity)
+
+    def add(self, node_id: int, code: str) -> None:
+        h, sig = self._keys(code)
+        self.checker.add(node_id, h, sig, code)

@@ -1,0 +1,399 @@
+"""The run loop as a LangGraph StateGraph, and the public `run_evolution` / `resume_run`.
+
+    start -> fill -> advance -> (reflect) -> fill ... -> finish
+
+`fill` selects parents and requests proposals until the pipeline is full
+or the budget is spent; `advance` applies ready proposals, submits their
+evaluations, records finished ones in order, and waits when nothing is
+ready; `reflect` asks the analyst for notes every K evaluations. The
+heavy objects live in the Engine (syslab.loop); the graph state only
+carries what routing needs.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypedDict
+
+from langgraph.graph import END, StateGraph
+
+import syslab
+from syslab.artifacts.schema import Manifest, Node, NodeKind, NodeStatus
+from syslab.artifacts.store import RunStore
+from syslab.config import RunConfig
+from syslab.errors import SyslabError
+from syslab.loop import Engine, LoopCounters
+from syslab.population_adapter import Dedup, PopulationAdapter
+from syslab.progress import Progress
+from syslab.sandbox.executor import EvalJob, make_executor, make_sandbox
+from syslab.task import Task, load_task
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    run_id: str
+    best_node_id: int | None
+    best_score: float | None
+    best_metrics: dict[str, float]
+    seed_score: float | None
+    evaluations: int
+    nodes: int
+    failures: dict[str, int]
+    stop_reason: str
+    wall_s: float
+    proposer: str
+    history: list[tuple[int, float | None, float | None]] = field(default_factory=list)
+    spend: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+class LoopState(TypedDict):
+    stop: str  # "" while running, else the stop reason
+
+
+class Run:
+    """One evolution run: owns the store, the executor, the agents and the engine."""
+
+    def __init__(
+        self,
+        task: Task,
+        config: RunConfig,
+        store: RunStore,
+        proposer: Any,
+        proposer_kind: str,
+        analyst: Any,
+        llm_usage: Any = None,
+    ):
+        self.task = task
+        self.config = config
+        self.store = store
+        self.proposer_kind = proposer_kind
+        self.analyst = analyst
+        self.llm_usage = llm_usage  # callable -> {model: {"tokens":..., "cost_usd":...}}
+        self.budget_evals = config.budget.evaluations or task.spec.budget.evaluations
+        self.wall_limit = config.budget.wall_time_s or task.spec.budget.wall_time_s
+        self.cost_limit = (
+            config.budget.cost_usd if config.budget.cost_usd is not None else task.spec.budget.cost_usd
+        )
+        self.token_limit = (
+            config.budget.tokens if config.budget.tokens is not None else task.spec.budget.tokens
+        )
+        self.t0 = time.monotonic()
+        settings = config.search_settings()
+        self.executor = make_executor(
+            config.executor.kind,
+            config.executor.workers,
+            config.executor.ray_address,
+            gpu=task.spec.sandbox.gpu,
+        )
+        workers = config.executor.workers
+        self.engine = Engine(
+            task=task,
+            store=store,
+            executor=self.executor,
+            proposer=proposer,
+            population=PopulationAdapter(settings, task),
+            seed=config.seed,
+            sandbox_backend=config.sandbox.backend,
+            image=config.sandbox.image,
+            capacity=workers + config.pipeline.prefetch,
+            ordered=config.pipeline.ordered,
+            proposal_workers=max(1, workers + config.pipeline.prefetch) if proposer_kind != "mutate" else 1,
+            dedup=Dedup(settings),
+        )
+        self.engine.checkpoint_every = config.pipeline.checkpoint_every
+        self.engine.may_attempt = self.may_attempt
+        self.progress = Progress(enabled=config.progress, total=self.budget_evals, task=task)
+        self.engine.on_record = self._on_record
+        self.stop_reason = ""
+
+    # -- budget --------------------------------------------------------------------------------
+    def spend(self) -> dict[str, dict[str, float]]:
+        return self.llm_usage() if self.llm_usage else {}
+
+    def budget_stop(self) -> str:
+        if self.engine.counters.evaluations >= self.budget_evals:
+            return "evaluations"
+        if self.wall_limit and time.monotonic() - self.t0 >= self.wall_limit:
+            return "wall_time"
+        spend = self.spend()
+        if (
+            self.cost_limit is not None
+            and sum(v.get("cost_usd", 0.0) for v in spend.values()) >= self.cost_limit
+        ):
+            return "cost"
+        if (
+            self.token_limit is not None
+            and sum(v.get("tokens", 0) for v in spend.values()) >= self.token_limit
+        ):
+            return "tokens"
+        return ""
+
+    def may_attempt(self) -> bool:
+        c = self.engine.counters
+        return c.attempts < self.config.budget.max_attempts_factor * self.budget_evals
+
+    def may_propose(self) -> bool:
+        c = self.engine.counters
+        pending = sum(1 for s in self.engine.slots if s.node is None and not s.finished)
+        return not self.budget_stop() and c.submitted + pending < self.budget_evals and self.may_attempt()
+
+    # -- graph nodes ---------------------------------------------------------------------------
+    def fill(self, state: LoopState) -> dict:
+        while self.engine.in_flight() < self.engine.capacity and self.may_propose():
+            self.engine.new_slot()
+        return {}
+
+    def advance(self, state: LoopState) -> dict:
+        if self.engine.ordered:
+            self.engine.step_ordered()
+        else:
+            progressed = self.engine.apply_ready()
+            progressed = self.engine.record_ready() or progressed
+            if not progressed and self.engine.in_flight():
+                self.engine.wait_any(timeout=1.0)
+        stop = self.budget_stop()
+        if not self.engine.in_flight() and (stop or not self.may_propose()):
+            return {"stop": stop or "attempts"}
+        if stop in ("wall_time", "cost", "tokens") and not self.engine.in_flight():
+            return {"stop": stop}
+        return {}
+
+    def reflect(self, state: LoopState) -> dict:
+        from syslab.reflection import run_analysis
+
+        run_analysis(self)
+        return {}
+
+    def _route_after_advance(self, state: LoopState) -> str:
+        if state.get("stop"):
+            return END
+        every = self.config.analyst_every
+        if self.analyst is not None and every and self.engine.counters.since_analysis >= every:
+            return "reflect"
+        return "fill"
+
+    def build_graph(self) -> Any:
+        graph = StateGraph(LoopState)
+        graph.add_node("fill", self.fill)
+        graph.add_node("advance", self.advance)
+        graph.add_node("reflect", self.reflect)
+        graph.set_entry_point("fill")
+        graph.add_edge("fill", "advance")
+        graph.add_conditional_edges(
+            "advance", self._route_after_advance, {"fill": "fill", "reflect": "reflect", END: END}
+        )
+        graph.add_edge("reflect", "fill")
+        return graph.compile()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def _on_record(self, node: Node, evaluated: bool) -> None:
+        self.progress.update(node, self.engine)
+
+    def evaluate_seed(self) -> None:
+        seed = Node(
+            id=self.store.next_node_id(),
+            kind=NodeKind.seed,
+            status=NodeStatus.running,
+            operator="seed",
+            note="the task's seed program",
+            created_at=time.time(),
+            started_at=time.time(),
+        )
+        seed = self.store.add_node(seed, code=self.task.seed_code)
+        self.engine.dedup.add(seed.id, self.task.seed_code)
+        job = EvalJob(
+            node_id=seed.id,
+            task_dir=str(self.task.root),
+            code=self.task.seed_code,
+            sandbox=self.config.sandbox.backend,
+            image=self.config.sandbox.image,
+        )
+        self.engine.counters.submitted += 1
+        result = self.executor.submit(job).result()
+        seed = self.engine.finish_node(seed, result)
+        self.engine.counters.evaluations += 1
+        self.engine.seed_score = seed.score if seed.valid else None
+        if not seed.valid:
+            fk = seed.failure_kind or "invalid"
+            self.progress.close()
+            raise SyslabError(
+                f"{self.task.seed_path}: seed program failed evaluation ({fk}: {seed.failure_message}); "
+                f"see `syslab show {self.store.run_dir}`"
+            )
+        self.engine.population.add(seed, self.task.seed_code)
+        self.engine.best = seed
+        if hasattr(self.store, "set_best"):
+            self.store.set_best(seed.id)
+        self.engine.history.append((1, seed.score, seed.score))
+        self.engine.checkpoint()
+        self.progress.update(seed, self.engine)
+
+    def loop(self) -> RunResult:
+        try:
+            self.build_graph().invoke({"stop": ""}, {"recursion_limit": 10**9})
+        finally:
+            self.engine.shutdown()
+            self.executor.shutdown()
+            self.progress.close()
+        stop = self.budget_stop() or "attempts"
+        self.store.update_manifest(status="finished", finished_at=time.time())
+        from syslab.logic import finalize_logic
+
+        finalize_logic(self)
+        return self.result(stop)
+
+    def result(self, stop: str) -> RunResult:
+        best = self.store.best_node()
+        man = self.store.manifest
+        return RunResult(
+            run_dir=self.store.run_dir,
+            run_id=man.run_id,
+            best_node_id=best.id if best else None,
+            best_score=best.score if best else None,
+            best_metrics=best.metrics if best else {},
+            seed_score=self.engine.seed_score,
+            evaluations=self.engine.counters.evaluations,
+            nodes=self.store.count_nodes(),
+            failures=self.store.failure_counts(),
+            stop_reason=stop,
+            wall_s=time.monotonic() - self.t0,
+            proposer=self.proposer_kind,
+            history=list(self.engine.history),
+            spend=self.spend(),
+        )
+
+
+def _platform_info() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "system": platform.system(),
+        "release": platform.release(),
+        "machine": platform.machine(),
+        "cpus": str(os.cpu_count()),
+        "hostname": platform.node(),
+    }
+
+
+def new_run_dir(config: RunConfig, task: Task) -> tuple[Path, str]:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_id = config.run_name or f"{task.name}-{stamp}-s{config.seed}"
+    run_dir = Path(config.out) / run_id
+    n = 1
+    while run_dir.exists():
+        n += 1
+        run_dir = Path(config.out) / f"{run_id}-{n}"
+    return run_dir, run_dir.name
+
+
+def run_evolution(task: Task | str | Path, config: RunConfig | None = None) -> RunResult:
+    """Run an evolution on `task` (a Task or a task directory) and return its summary."""
+    from syslab.agents.select import build_agents
+
+    task = task if isinstance(task, Task) else load_task(task)
+    config = config or RunConfig()
+    agents = build_agents(config, task)
+    run_dir, run_id = new_run_dir(config, task)
+    sandbox = make_sandbox(config.sandbox.backend, config.sandbox.image)
+    manifest = Manifest(
+        syslab_version=syslab.__version__,
+        run_id=run_id,
+        task_name=task.name,
+        task_dir=str(task.root),
+        task_hash=task.content_hash(),
+        seed=config.seed,
+        config=config.model_dump(mode="json"),
+        platform=_platform_info(),
+        isolation={**sandbox.isolation(), "executor": config.executor.kind},
+        proposer=agents.kind,
+        created_at=time.time(),
+    )
+    store = RunStore.create(run_dir, manifest)
+    if hasattr(agents, "attach"):
+        agents.attach(store)
+    try:
+        run = Run(task, config, store, agents.proposer, agents.kind, agents.analyst, agents.usage)
+        from syslab.logic import init_logic
+
+        init_logic(run)
+        run.progress.start(run_dir, agents.kind, agents.reason)
+        run.evaluate_seed()
+        return run.loop()
+    finally:
+        agents.close()
+
+
+def resume_run(run_dir: str | Path, extra_evaluations: int | None = None, progress: bool = True) -> RunResult:
+    """Continue a run that was stopped or killed: nothing completed is lost or repeated."""
+    from syslab.agents.select import build_agents
+
+    run_dir = Path(run_dir)
+    store = RunStore.open(run_dir)
+    man = store.manifest
+    config = RunConfig.model_validate(man.config)
+    config.progress = progress
+    if extra_evaluations:
+        config.budget.evaluations = (config.budget.evaluations or 0) + extra_evaluations
+    task = load_task(man.task_dir)
+    if task.content_hash() != man.task_hash:
+        raise SyslabError(f"{man.task_dir}: task changed since the run started (hash differs); not resuming")
+    agents = build_agents(config, task, resume_store=store)
+    run = Run(task, config, store, agents.proposer, agents.kind, agents.analyst, agents.usage)
+    eng = run.engine
+    loop_state = store.get_state("loop") or {}
+    eng.counters = LoopCounters(**loop_state.get("counters", {}))
+    eng.notes = loop_state.get("notes", "")
+    pop_state = store.get_state("population") or {}
+    upto = pop_state.pop("upto", -1)
+    if pop_state:
+        eng.population.load_state(pop_state)
+    # Candidates recorded after the population checkpoint are re-added, in record order.
+    interrupted: list[Node] = []
+    seed_node = None
+    for node in sorted(store.nodes(), key=lambda n: (n.finished_at or float("inf"), n.id)):
+        if node.kind == NodeKind.analysis:
+            continue
+        if node.kind == NodeKind.seed:
+            seed_node = node
+        if node.status in (NodeStatus.running, NodeStatus.pending):
+            interrupted.append(node)
+            continue
+        code = store.get_code(node.id) if node.commit else None
+        if code is not None:
+            eng.dedup.add(node.id, code)
+        if node.id > upto and node.valid and node.score is not None and code is not None:
+            eng.population.add(node, code)
+        if node.valid and task.better(node.score, eng.best.score if eng.best else None):
+            eng.best = node
+    if seed_node is None or seed_node.status != NodeStatus.evaluated:
+        raise SyslabError(f"{run_dir}: the run died before its seed was evaluated; start a new run")
+    eng.seed_score = seed_node.score
+    # Exact counts from the store (the loop checkpoint may predate the last records).
+    evaluated = [
+        n
+        for n in store.nodes()
+        if n.kind != NodeKind.analysis
+        and n.wall_s is not None
+        and n.status in (NodeStatus.evaluated, NodeStatus.failed)
+    ]
+    eng.counters.evaluations = len(evaluated)
+    eng.counters.submitted = eng.counters.evaluations
+    for node in interrupted:
+        node.status = NodeStatus.interrupted
+        node.failure_kind = "interrupted"
+        node.failure_message = "the run stopped while this candidate was in flight; re-queued"
+        node.finished_at = time.time()
+        store.update_node(node)
+        code = store.get_code(node.id)
+        if code:
+            eng.requeue(node, code)
+    store.update_manifest(status="running")
+    run.progress.start(run_dir, agents.kind, "resumed")
+    try:
+        return run.loop()
+    finally:
+        agents.close()

@@ -1,0 +1,106 @@
+"""Terminal views of a run artifact: show, lineage, diff (the CLI twins of the web UI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from syslab.artifacts.schema import NodeKind
+from syslab.artifacts.store import RunStore
+from syslab.errors import SyslabError
+
+
+def open_run(run_dir: Path) -> RunStore:
+    run_dir = Path(run_dir)
+    if not (run_dir / "syslab.db").is_file():
+        raise SyslabError(f"{run_dir}: not a syslab run directory (no syslab.db)")
+    return RunStore.open(run_dir, readonly=True)
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.6g}"
+
+
+def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = False) -> None:
+    store = open_run(run_dir)
+    man = store.manifest
+    nodes = [n for n in store.nodes() if n.kind != NodeKind.analysis]
+    analyses = store.count_nodes(kind=NodeKind.analysis)
+    console.print(
+        f"[bold]{man.run_id}[/]  task [cyan]{man.task_name}[/]  status {man.status}  "
+        f"proposer {man.proposer}  seed {man.seed}"
+    )
+    iso = ", ".join(f"{k}={v}" for k, v in sorted(man.isolation.items()))
+    console.print(f"isolation: {iso}")
+    evaluated = [n for n in nodes if n.status.value in ("evaluated", "failed") and n.wall_s is not None]
+    console.print(f"{len(nodes)} attempts, {len(evaluated)} evaluations, {analyses} analyst notes")
+    valid = sorted((n for n in nodes if n.valid and n.score is not None), key=lambda n: -n.score)
+    metric_names = sorted({k for n in valid[:top] for k in n.metrics})[:5]
+    table = Table("node", "parent", "op", "score", *metric_names, "note", title="best candidates")
+    for n in valid[:top]:
+        table.add_row(
+            str(n.id),
+            str(n.parent_id),
+            n.operator,
+            _fmt(n.score),
+            *[_fmt(n.metrics.get(m)) for m in metric_names],
+            n.note[:60],
+        )
+    console.print(table)
+    counts: dict[str, list[int]] = {}
+    for n in nodes:
+        counts.setdefault(n.failure_kind or ("ok" if n.valid else n.status.value), []).append(n.id)
+    ft = Table("outcome", "count", "nodes", title="every attempt by outcome")
+    for kind, ids in sorted(counts.items(), key=lambda kv: (kv[0] != "ok", kv[0])):
+        shown = ", ".join(map(str, ids[:25])) + (" ..." if len(ids) > 25 else "")
+        ft.add_row(kind, str(len(ids)), shown)
+    console.print(ft)
+    if list_all:
+        at = Table("node", "parent", "status", "op", "score", "failure", title="all nodes")
+        for n in nodes:
+            at.add_row(
+                str(n.id),
+                str(n.parent_id),
+                n.status.value,
+                n.operator,
+                _fmt(n.score),
+                f"{n.failure_kind or ''} {(n.failure_message or '')[:60]}",
+            )
+        console.print(at)
+    store.close()
+
+
+def show_lineage(console: Console, run_dir: Path, node_id: int) -> None:
+    from syslab.artifacts.graph import lineage, load_graph
+
+    store = open_run(run_dir)
+    try:
+        store.get_node(node_id)
+    except KeyError:
+        raise SyslabError(f"{run_dir}: no node {node_id}") from None
+    graph = load_graph(store)
+    table = Table("node", "op", "score", "note", title=f"lineage of node {node_id}")
+    for nid in lineage(graph, node_id):
+        n = store.get_node(nid)
+        table.add_row(str(n.id), n.operator, _fmt(n.score), n.note[:70])
+    console.print(table)
+    store.close()
+
+
+def show_diff(console: Console, run_dir: Path, node_id: int, other: int | None = None) -> None:
+    store = open_run(run_dir)
+    try:
+        store.get_node(node_id)
+        if other is not None:
+            store.get_node(other)
+    except KeyError as e:
+        raise SyslabError(f"{run_dir}: no node {e}") from None
+    text = store.diff(node_id, other)
+    if not text.strip():
+        console.print("(no difference)")
+    else:
+        console.print(Syntax(text, "diff", theme="ansi_dark", word_wrap=True))
+    store.close()
