@@ -78,7 +78,7 @@ def classify(exc: BaseException, program: str, task_dir: str) -> tuple[str, str]
     if isinstance(exc, ImportError):
         return "import", message
     if isinstance(exc, OSError) and exc.errno in VIOLATION_ERRNOS:
-        return "sandbox_violation", message
+        return "sandbox_violation", f"blocked by the sandbox: {message}"
     if isinstance(exc, (SystemExit, KeyboardInterrupt)):
         return "runtime", f"candidate raised {message}"
     return "runtime", message
@@ -149,6 +149,7 @@ def _worker_outcome(status: int, handoff: str) -> dict:
     try:
         with open(handoff, encoding="utf-8") as f:
             outcome = json.load(f)
+        os.unlink(handoff)
         if isinstance(outcome, dict) and isinstance(outcome.get("kind"), str):
             return outcome
         return {"kind": "runtime", "message": "malformed hand-off from the evaluation process"}
