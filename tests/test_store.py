@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from syslab.artifacts.schema import Edge, EdgeKind, LLMCall, Manifest, Node, NodeKind, NodeStatus
-from syslab.artifacts.store import RunStore
+from syslab.artifacts.store import FLUSH_NODES, RunStore
 from syslab.errors import SpecError, SyslabError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -168,6 +168,11 @@ def test_node_edge_round_trip(store):
 
 def test_git_parent_structure_and_refs(store):
     run = store.run_dir
+
+    def g(*args: str) -> str:
+        store.flush()  # git objects of the latest nodes wait in SQLite until a flush
+        return git(run, *args)
+
     store.add_node(Node(id=0, kind=NodeKind.seed), code="v0\n")
     store.add_node(Node(id=1, parent_id=0), code="v1\n")
     store.add_node(Node(id=2, parent_id=1))  # malformed answer: no code, no commit
@@ -175,26 +180,26 @@ def test_git_parent_structure_and_refs(store):
     store.add_node(Node(id=4, parent_id=0), code="v4\n")  # a sibling branch
     commits = {i: store.get_node(i).commit for i in range(5)}
     assert commits[2] is None
-    parents = dict(line.split(" ", 1) for line in git(run, "log", "--all", "--format=%H %P").splitlines())
+    parents = dict(line.split(" ", 1) for line in g("log", "--all", "--format=%H %P").splitlines())
     assert set(parents) == {commits[i] for i in (0, 1, 3, 4)}
     assert parents[commits[0]] == ""
     assert parents[commits[1]] == commits[0]
     assert parents[commits[3]] == commits[1]
     assert parents[commits[4]] == commits[0]
-    assert git(run, "show", f"{commits[3]}:program.py") == "v3\n"
-    assert git(run, "rev-parse", "refs/nodes/4").strip() == commits[4]
+    assert g("show", f"{commits[3]}:program.py") == "v3\n"
+    assert g("rev-parse", "refs/nodes/4").strip() == commits[4]
     # No result yet: main shows the first lineage; then it follows the best candidate.
-    assert git(run, "rev-parse", "HEAD").strip() == commits[0]
+    assert g("rev-parse", "HEAD").strip() == commits[0]
     store.update_node(evaluated(store.get_node(4), 2.0))
-    assert git(run, "rev-parse", "HEAD").strip() == commits[4]
+    assert g("rev-parse", "HEAD").strip() == commits[4]
     store.update_node(evaluated(store.get_node(3), 5.0))
-    assert git(run, "log", "--format=%H").split() == [commits[3], commits[1], commits[0]]
+    assert g("log", "--format=%H").split() == [commits[3], commits[1], commits[0]]
     store.update_node(evaluated(store.get_node(1), 1.0))  # worse: main stays
-    assert git(run, "rev-parse", "HEAD").strip() == commits[3]
+    assert g("rev-parse", "HEAD").strip() == commits[3]
     store.update_node(evaluated(store.get_node(3), 5.0, valid=False))  # re-judged invalid
-    assert git(run, "rev-parse", "HEAD").strip() == commits[4]
+    assert g("rev-parse", "HEAD").strip() == commits[4]
     store.set_best(1)  # the run loop may decide the best itself
-    assert git(run, "rev-parse", "HEAD").strip() == commits[1]
+    assert g("rev-parse", "HEAD").strip() == commits[1]
     store.set_best(4)
     subprocess.run(["git", "-C", str(run / "code.git"), "fsck", "--strict"], check=True, capture_output=True)
     # A writable reopen rebuilds refs from the rows without losing any.
@@ -206,8 +211,28 @@ def test_git_parent_structure_and_refs(store):
     again.close()
 
 
+def test_git_objects_batched_into_packs(store):
+    run = store.run_dir
+    store.add_node(Node(id=0), code="v0\n")
+    # Not in code.git yet, but durable in SQLite and readable through the store.
+    assert git(run, "log", "--all", "--format=%H") == ""
+    assert store.get_code(0) == "v0\n"
+    for i in range(1, FLUSH_NODES + 5):
+        store.add_node(Node(id=i, parent_id=i - 1), code=f"v{i}\n" * i)
+    packs = list((run / "code.git" / "objects" / "pack").glob("*.pack"))
+    assert len(packs) == 1  # the first FLUSH_NODES nodes went in as one pack
+    assert len(git(run, "log", "--all", "--format=%H").split()) == FLUSH_NODES
+    store.flush()  # the rest: a few objects, written loose
+    assert len(git(run, "log", "--all", "--format=%H").split()) == FLUSH_NODES + 5
+    subprocess.run(["git", "-C", str(run / "code.git"), "fsck", "--strict"], check=True, capture_output=True)
+    assert git(run, "show", "refs/nodes/40:program.py") == "v40\n" * 40
+    assert all(store.get_code(i) == f"v{i}\n" * i for i in range(1, FLUSH_NODES + 5))
+    assert store._conn.execute("SELECT COUNT(*) FROM git_pending").fetchone()[0] == 0
+
+
 def test_code_readable_after_git_gc(store):
     store.add_node(Node(id=0), code="packed\n")
+    store.flush()
     subprocess.run(["git", "-C", str(store.run_dir / "code.git"), "gc", "-q", "--prune=now"], check=True)
     assert not any(
         p.name != "pack" and p.is_dir() and any(p.iterdir())
@@ -314,7 +339,7 @@ def test_concurrent_reader_thread(store):
 CHILD = """
 import sys, time
 from pathlib import Path
-from syslab.artifacts.store import RunStore
+from syslab.artifacts.store import FLUSH_NODES, RunStore
 from syslab.artifacts.schema import Node, NodeStatus
 s = RunStore.open(Path(sys.argv[1]))
 i = 0

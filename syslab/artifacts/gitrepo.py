@@ -21,8 +21,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import struct
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from syslab.errors import SyslabError
@@ -30,6 +32,8 @@ from syslab.errors import SyslabError
 PROGRAM = "program.py"
 AUTHOR = b"syslab <syslab@localhost>"
 NODE_REF_PREFIX = "refs/nodes/"
+PACK_THRESHOLD = 12  # objects; fewer are written loose (a slow run flushes a node at a time)
+_PACK_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3}
 
 
 class CodeRepo:
@@ -72,19 +76,60 @@ class CodeRepo:
         os.replace(tmp, final)
         return sha
 
-    def commit_program(
-        self, code: str, parent: str | None, message: str, timestamp: float | None = None
-    ) -> str:
-        """Write blob, tree and commit for one version of program.py; return the commit sha."""
-        blob = self.write_object(b"blob", code.encode("utf-8"))
-        tree = self.write_object(b"tree", b"100644 " + PROGRAM.encode() + b"\0" + bytes.fromhex(blob))
-        when = int(timestamp if timestamp else time.time())
-        stamp = AUTHOR + b" %d +0000" % when
-        lines = [b"tree " + tree.encode()]
-        if parent:
-            lines.append(b"parent " + parent.encode())
-        lines += [b"author " + stamp, b"committer " + stamp, b"", message.encode("utf-8")]
-        return self.write_object(b"commit", b"\n".join(lines) + b"\n")
+    def write_objects(self, objects: list[tuple[str, bytes, bytes]]) -> None:
+        """Store (sha, kind, data) objects: loose for a handful, else one pack (.pack + .idx)."""
+        if len(objects) < PACK_THRESHOLD:
+            for _sha, kind, data in objects:
+                self.write_object(kind, data)
+        else:
+            self.write_pack(objects)
+
+    def write_pack(self, objects: list[tuple[str, bytes, bytes]]) -> None:
+        """Write one version-2 pack of whole (undeltified) objects and its version-2 index.
+
+        Two files per batch instead of one per object: creating files dominates the cost of
+        loose objects on a busy disk. The .idx is renamed into place last, which is the moment
+        git starts to see the pack."""
+        if self.readonly:
+            raise SyslabError(f"{self.path}: opened read-only")
+        unique = {sha: (kind, data) for sha, kind, data in objects}
+        body = bytearray(b"PACK" + struct.pack(">II", 2, len(unique)))
+        entries: list[tuple[bytes, int, int]] = []  # (binsha, crc32, offset)
+        for sha, (kind, data) in unique.items():
+            offset = len(body)
+            size = len(data)
+            header = bytearray([(_PACK_TYPES[kind] << 4) | (size & 0x0F)])
+            size >>= 4
+            while size:
+                header[-1] |= 0x80
+                header.append(size & 0x7F)
+                size >>= 7
+            entry = bytes(header) + zlib.compress(data, 1)
+            body += entry
+            entries.append((bytes.fromhex(sha), zlib.crc32(entry), offset))
+        pack_sum = hashlib.sha1(body).digest()
+        body += pack_sum
+        entries.sort()
+        idx = bytearray(b"\377tOc" + struct.pack(">I", 2))
+        fanout, i = [], 0
+        for first in range(256):
+            while i < len(entries) and entries[i][0][0] <= first:
+                i += 1
+            fanout.append(i)
+        idx += struct.pack(">256I", *fanout)
+        idx += b"".join(e[0] for e in entries)
+        idx += struct.pack(f">{len(entries)}I", *(e[1] for e in entries))
+        idx += struct.pack(f">{len(entries)}I", *(e[2] for e in entries))  # packs stay < 2 GiB
+        idx += pack_sum
+        idx += hashlib.sha1(idx).digest()
+        folder = self.objects / "pack"
+        folder.mkdir(exist_ok=True)
+        name = f"pack-{pack_sum.hex()}"
+        for ext, blob in ((".pack", body), (".idx", idx)):
+            tmp = folder / f"tmp_{name}{ext}"
+            with open(tmp, "wb") as f:
+                f.write(blob)
+            os.replace(tmp, folder / f"{name}{ext}")
 
     def append_node_refs(self, refs: list[tuple[int, str]]) -> None:
         """Make nodes reachable from `git log --all` (one O_APPEND write for all lines)."""
@@ -157,11 +202,15 @@ class CodeRepo:
                 raise SyslabError(f"{self.path}: missing git object {sha}") from None
         return info.type, info.read()
 
-    def read_program(self, commit: str) -> str | None:
-        """program.py as of `commit` (None if that commit has no program.py)."""
-        _, data = self.read_object(commit)
+    def read_program(
+        self, commit: str, read: Callable[[str], tuple[bytes, bytes]] | None = None
+    ) -> str | None:
+        """program.py as of `commit` (None if that commit has no program.py). `read` overrides
+        the object lookup (the store passes one that also sees objects not yet flushed)."""
+        read = read or self.read_object
+        _, data = read(commit)
         tree = data.split(b"\n", 1)[0].split(b" ", 1)[1].decode()
-        _, entries = self.read_object(tree)
+        _, entries = read(tree)
         pos = 0
         while pos < len(entries):
             nul = entries.index(b"\0", pos)
@@ -169,5 +218,32 @@ class CodeRepo:
             binsha = entries[nul + 1 : nul + 21]
             pos = nul + 21
             if name.decode() == PROGRAM:
-                return self.read_object(binsha.hex())[1].decode("utf-8")
+                return read(binsha.hex())[1].decode("utf-8")
         return None
+
+
+def object_sha(kind: bytes, data: bytes) -> str:
+    return hashlib.sha1(b"%s %d\0" % (kind, len(data)) + data).hexdigest()
+
+
+def program_commit(
+    code: str, parent: str | None, message: str, timestamp: float | None = None
+) -> list[tuple[str, bytes, bytes]]:
+    """The blob, tree and commit objects (sha, kind, data) of one version of program.py; the
+    commit is last. Pure: the shas are known before anything is written."""
+    blob_data = code.encode("utf-8")
+    blob = object_sha(b"blob", blob_data)
+    tree_data = b"100644 " + PROGRAM.encode() + b"\0" + bytes.fromhex(blob)
+    tree = object_sha(b"tree", tree_data)
+    when = int(timestamp if timestamp else time.time())
+    stamp = AUTHOR + b" %d +0000" % when
+    lines = [b"tree " + tree.encode()]
+    if parent:
+        lines.append(b"parent " + parent.encode())
+    lines += [b"author " + stamp, b"committer " + stamp, b"", message.encode("utf-8")]
+    commit_data = b"\n".join(lines) + b"\n"
+    return [
+        (blob, b"blob", blob_data),
+        (tree, b"tree", tree_data),
+        (object_sha(b"commit", commit_data), b"commit", commit_data),
+    ]

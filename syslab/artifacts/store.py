@@ -28,7 +28,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ValidationError
 
 from syslab.artifacts.blobs import BlobStore
-from syslab.artifacts.gitrepo import CodeRepo
+from syslab.artifacts.gitrepo import CodeRepo, program_commit
 from syslab.artifacts.schema import Edge, EdgeKind, LLMCall, Manifest, Node, NodeKind, NodeStatus
 from syslab.errors import SyslabError, spec_error_from_validation
 
@@ -37,6 +37,10 @@ DB_FILE = "syslab.db"
 GIT_DIR = "code.git"
 EVIDENCE_DIR = "evidence"
 MANIFEST_FILE = "manifest.json"
+# Git objects wait in SQLite (durable with their row) and go to code.git as one pack per batch:
+# after this many nodes, or this long after the first one waiting, whichever comes first.
+FLUSH_NODES = 64
+FLUSH_SECONDS = 1.0
 
 
 def _columns(model: type[BaseModel]) -> tuple[list[str], set[str], dict[str, str]]:
@@ -121,6 +125,9 @@ CREATE TABLE IF NOT EXISTS llm_calls (
 );
 CREATE INDEX IF NOT EXISTS llm_calls_node ON llm_calls(node_id);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS git_pending (
+  seq INTEGER PRIMARY KEY, sha TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, data BLOB NOT NULL, node_id INTEGER
+);
 """
 
 
@@ -146,10 +153,13 @@ class RunStore:
         self._conn = conn
         self._lock = threading.RLock()
         self._depth = 0
+        self._closed = False
         self._repo = CodeRepo(self.run_dir / GIT_DIR, readonly=readonly)
         self._blobs = BlobStore(self.run_dir / EVIDENCE_DIR, readonly=readonly)
-        self._pending_refs: list[tuple[int, str]] = []
-        self._pending_main: str | None = None
+        self._pending_main: str | None = None  # main's new target, decided in the open transaction
+        self._main_at_flush: str | None = None  # main's target once its commit reaches code.git
+        self._unflushed: set[str] = set()  # commits still in git_pending
+        self._first_unflushed = 0.0
         self._rev = conn.execute("SELECT COALESCE(MAX(rev), 0) FROM nodes").fetchone()[0]
         self._best: tuple[float, int] | None = None
         self._main_set = self._repo.main() is not None
@@ -191,6 +201,7 @@ class RunStore:
         conn.executescript(_schema_sql())
         cls._migrate(conn)
         store = cls(run_dir, conn, readonly=False)
+        store.flush()  # objects a killed run left waiting
         store._repair_refs()
         return store
 
@@ -221,7 +232,12 @@ class RunStore:
 
     def close(self) -> None:
         with self._lock:
+            if self._closed:
+                return
+            if not self.readonly and self._depth == 0:
+                self.flush()
             self._conn.close()
+            self._closed = True
 
     def __enter__(self) -> RunStore:
         return self
@@ -244,22 +260,54 @@ class RunStore:
                 self._depth -= 1
                 if outer:
                     self._conn.execute("ROLLBACK")
-                    self._pending_refs.clear()
                     self._pending_main = None
+                    self._main_at_flush = None  # a writable reopen re-derives main if it mattered
+                    self._unflushed = {
+                        r[0] for r in self._conn.execute("SELECT sha FROM git_pending WHERE kind = 'commit'")
+                    }
                     self._load_best()
                 raise
             self._depth -= 1
             if outer:
                 self._conn.execute("COMMIT")
-                self._publish_refs()
+                self._after_commit()
 
-    def _publish_refs(self) -> None:
-        if self._pending_refs:
-            self._repo.append_node_refs(self._pending_refs)
-            self._pending_refs = []
+    def _after_commit(self) -> None:
         if self._pending_main:
-            self._repo.set_main(self._pending_main)
+            if self._pending_main in self._unflushed:
+                self._main_at_flush = self._pending_main
+            else:
+                self._repo.set_main(self._pending_main)
+                self._main_at_flush = None
             self._pending_main = None
+        if self._unflushed and (
+            len(self._unflushed) >= FLUSH_NODES or time.monotonic() - self._first_unflushed >= FLUSH_SECONDS
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        """Move waiting git objects into code.git (one pack, or loose when few), then publish
+        their `refs/nodes/<id>` and main. Runs by itself every FLUSH_NODES nodes / FLUSH_SECONDS,
+        on close and on a writable open; call it before running git on a live run's code.git."""
+        self._check_writable()
+        with self._lock:
+            if self._depth:
+                return  # inside a transaction: its commit will flush
+            rows = self._conn.execute(
+                "SELECT seq, sha, kind, data, node_id FROM git_pending ORDER BY seq"
+            ).fetchall()
+            if rows:
+                self._repo.write_objects(
+                    [(sha, kind.encode(), bytes(data)) for _, sha, kind, data, _ in rows]
+                )
+                # Objects are in git before their pending rows go: a kill in between only
+                # means writing them again at the next open.
+                self._conn.execute("DELETE FROM git_pending WHERE seq <= ?", (rows[-1][0],))
+                self._repo.append_node_refs([(nid, sha) for _, sha, kind, _, nid in rows if kind == "commit"])
+            if self._main_at_flush:
+                self._repo.set_main(self._main_at_flush)
+                self._main_at_flush = None
+            self._unflushed.clear()
 
     def _check_writable(self) -> None:
         if self.readonly:
@@ -347,10 +395,21 @@ class RunStore:
                 msg = f"node {node.id} [{node.kind.value}] {node.operator}".rstrip()
                 if node.note:
                     msg += "\n\n" + node.note
-                node.commit = self._repo.commit_program(code, parent, msg, node.created_at)
+                objects = program_commit(code, parent, msg, node.created_at)
+                node.commit = objects[-1][0]
+                # Stored with the row, in the same SQLite transaction; code.git gets them at flush.
+                self._conn.executemany(
+                    "INSERT OR IGNORE INTO git_pending (sha, kind, data, node_id) VALUES (?, ?, ?, ?)",
+                    [
+                        (sha, kind.decode(), data, node.id if kind == b"commit" else None)
+                        for sha, kind, data in objects
+                    ],
+                )
+                if not self._unflushed:
+                    self._first_unflushed = time.monotonic()
+                self._unflushed.add(node.commit)
                 if node.code_sha is None:
                     node.code_sha = hashlib.sha256(code.encode("utf-8")).hexdigest()
-                self._pending_refs.append((node.id, node.commit))
             try:
                 self._conn.execute(_NODE_INSERT, [*self._node_values(node, NODE_COLS), self._next_rev()])
             except sqlite3.IntegrityError:
@@ -516,7 +575,12 @@ class RunStore:
             row = self._conn.execute('SELECT "commit" FROM nodes WHERE id = ?', (node_id,)).fetchone()
         if row is None:
             raise SyslabError(f"{self.run_dir}: no node {node_id}")
-        return self._repo.read_program(row[0]) if row[0] else None
+        return self._repo.read_program(row[0], self._read_object) if row[0] else None
+
+    def _read_object(self, sha: str) -> tuple[bytes, bytes]:
+        with self._lock:
+            row = self._conn.execute("SELECT kind, data FROM git_pending WHERE sha = ?", (sha,)).fetchone()
+        return (row[0].encode(), bytes(row[1])) if row else self._repo.read_object(sha)
 
     def diff(self, node_id: int, other_id: int | None = None) -> str:
         """Unified diff from `other_id` (default: the nearest ancestor with code) to `node_id`."""
