@@ -106,10 +106,12 @@ def new_number(value: int | float, rng: random.Random) -> int | float:
         new = (1 if rng.random() < 0.7 else -1) * 10 ** rng.uniform(-1.5, 1.0)
     else:
         r = rng.random()
-        if r < 0.45:
+        if r < 0.35:
             new = value * rng.choice([0.5, 0.8, 0.9, 1.1, 1.25, 2.0])
-        elif r < 0.9:
+        elif r < 0.7:
             new = value + rng.gauss(0.0, 0.25 * abs(value))
+        elif r < 0.9:  # an order-of-magnitude jump, for knobs far from their best value
+            new = value * 10 ** rng.uniform(-1.0, 1.0)
         elif r < 0.95:
             new = -value
         else:
