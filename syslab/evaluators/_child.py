@@ -23,7 +23,7 @@ Failure attribution (documented rule): the innermost traceback frame that
 belongs to the candidate file or to a file in the task directory decides.
 Candidate frame: ImportError -> import; OSError with EACCES/EPERM/EROFS
 (blocked by uid/Landlock), ENETUNREACH/ENETDOWN (no network) or EAGAIN
-(process limit) -> sandbox_violation; anything else -> runtime. Task frame
+(process limit) or EFBIG (file size limit) -> sandbox_violation; anything else -> runtime. Task frame
 (or no attributable frame) -> evaluator_error. MemoryError anywhere -> memory.
 InvalidOutput / WrongAnswer -> their kind, wherever raised.
 """
@@ -38,7 +38,15 @@ import os
 import sys
 import traceback
 
-VIOLATION_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENETUNREACH, errno.ENETDOWN, errno.EAGAIN}
+VIOLATION_ERRNOS = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENETUNREACH,
+    errno.ENETDOWN,
+    errno.EAGAIN,
+    errno.EFBIG,
+}
 
 
 def _frames(tb: object) -> list[str]:
