@@ -157,6 +157,17 @@ def _outside(code: str, spans: list[tuple[int, int]]) -> list[str]:
     return parts
 
 
+def _fixed_parts(code: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The code outside the blocks, marker lines dropped and ends stripped, for comparison."""
+
+    def keep(part: str) -> str:
+        return "".join(
+            ln for ln in part.splitlines(keepends=True) if EVOLVE_START not in ln and EVOLVE_END not in ln
+        )
+
+    return [keep(p).strip() for p in _outside(code, spans)]
+
+
 def apply_rewrite(code: str, new: str) -> str:
     """Replace the block: `new` is either the whole program (same fixed parts) or the block's body."""
     spans = block_spans(code)
@@ -171,10 +182,10 @@ def apply_rewrite(code: str, new: str) -> str:
             raise DiffError(
                 PATCH_FAILED, f"rewrite has {len(new_spans)} EVOLVE-BLOCKs, the program has {len(spans)}"
             )
-        old_fixed = [p.strip() for p in _outside(code, spans)]
-        new_fixed = [p.strip() for p in _outside(new, new_spans)]
+        old_fixed = _fixed_parts(code, spans)
+        new_fixed = _fixed_parts(new, new_spans)
         if old_fixed != new_fixed:
-            if len(new_spans) == 1 and new_fixed[0] == "" and new_fixed[1] == "":
+            if len(new_spans) == 1 and new_fixed == ["", ""]:
                 # Only the block (with its markers) was rewritten: splice its body in.
                 body = new[new_spans[0][0] : new_spans[0][1]]
                 return code[: spans[0][0]] + _ensure_nl(body) + code[spans[0][1] :]

@@ -150,7 +150,7 @@ def _classify(err: Exception) -> tuple[bool, str, float | None]:
     return False, f"{type(err).__name__}: {err}", None
 
 
-class _Usage:
+class UsageMeter:
     def __init__(self) -> None:
         self.by_model: dict[str, dict[str, float]] = {}
         self.lock = threading.Lock()
@@ -199,7 +199,7 @@ class LLMClient:
         self._sleep = sleep
         self._rng = rng or random.Random(0)  # jitter only; does not affect results
         self._sem = threading.BoundedSemaphore(settings.concurrency)
-        self._usage = _Usage()
+        self._usage = UsageMeter()
         self._sdk = sdk_client or openai.OpenAI(
             base_url=settings.resolved_base_url(),
             # Local servers need no key, but the SDK insists on one.

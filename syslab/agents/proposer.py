@@ -34,14 +34,14 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not an empty string
         autoescape=False,
         keep_trailing_newline=True,
-        trim_blocks=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 
 def render_prompt(template: str, **context: Any) -> str:
-    """Render prompts/<template> (a jinja2 file) and squeeze runs of blank lines."""
-    text = _env().get_template(template).render(**context)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    """Render prompts/<template> (a jinja2 file). Code is shown verbatim (SEARCH text is copied from it)."""
+    return _env().get_template(template).render(**context).strip() + "\n"
 
 
 def _tail(text: str, limit: int = STDERR_TAIL_CHARS) -> str:
@@ -121,6 +121,7 @@ class LLMProposer:
             failure = Failure(kind=FailureKind.llm_error, message=e.message[:500])
             return Proposal(operator="llm", failure=failure, llm_call_ids=ids, **base)
         base.update(
+            model=result.model,  # a replayed exchange reports the model that answered originally
             llm_call_ids=[result.call_id] if result.call_id is not None else [],
             raw_response=result.text,
             cost_usd=result.cost_usd,

@@ -31,6 +31,8 @@ class ScriptedServer:
         self.script: list[Step] = list(script or [])
         self.responder = responder
         self.requests: list[dict[str, Any]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -70,6 +72,16 @@ class ScriptedServer:
                     self._json(404, {"error": {"message": "not found"}})
                     return
                 step = server._next_step(body)
+                with server._lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._answer(step, body)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _answer(self, step: Step, body: dict) -> None:
                 if step.get("delay"):
                     time.sleep(float(step["delay"]))
                 if step.get("close"):
@@ -107,7 +119,9 @@ class ScriptedServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
