@@ -10,28 +10,17 @@ breaks the problem's rules) or `WrongAnswer` (a result is incorrect).
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-
-class FailureKind(str, Enum):
-    syntax = "syntax"
-    import_error = "import"
-    runtime = "runtime"
-    timeout = "timeout"
-    memory = "memory"
-    invalid_output = "invalid_output"
-    wrong_answer = "wrong_answer"
-    sandbox_violation = "sandbox_violation"
-    evaluator_error = "evaluator_error"
-    # Failures that happen before evaluation (recorded as nodes too).
-    malformed_response = "malformed_response"
-    patch_failed = "patch_failed"
-    duplicate = "duplicate"
-    interrupted = "interrupted"
-    llm_error = "llm_error"
+from syslab.evaluators.failures import (  # noqa: F401 - re-exported
+    CandidateRejected,
+    FailureKind,
+    InvalidOutput,
+    SandboxViolation,
+    WrongAnswer,
+)
 
 
 class Failure(BaseModel):
@@ -63,23 +52,3 @@ class EvaluationResult(BaseModel):
     @property
     def ok(self) -> bool:
         return self.valid and self.failure is None
-
-
-class CandidateRejected(Exception):
-    """Base for exceptions an evaluator raises to reject a candidate."""
-
-    kind = FailureKind.invalid_output
-
-
-class InvalidOutput(CandidateRejected):
-    kind = FailureKind.invalid_output
-
-
-class WrongAnswer(CandidateRejected):
-    kind = FailureKind.wrong_answer
-
-
-class SandboxViolation(CandidateRejected):
-    """The candidate tried to escape or tamper with the evaluation (threads, scorer patching)."""
-
-    kind = FailureKind.sandbox_violation
