@@ -219,6 +219,34 @@ class LLMClient:
         base = min(s.backoff_max_s, s.backoff_s * (2**retry_index))
         return base * (0.5 + 0.5 * self._rng.random())  # jitter spreads retries of parallel callers
 
+    def _with_retries(self, fn: Callable[[], Any]) -> tuple[Any, int, list[str]]:
+        """(fn's value or None, attempts made, one reason per failed attempt), inside the concurrency bound."""
+        attempts, reasons = 0, []
+        with self._sem:
+            while True:
+                attempts += 1
+                try:
+                    return fn(), attempts, reasons
+                except Exception as e:  # noqa: BLE001 - every failure is classified and recorded
+                    retryable, reason, wait = _classify(e)
+                    reasons.append(f"attempt {attempts}: {reason}")
+                    if not retryable or attempts > self.settings.max_retries:
+                        return None, attempts, reasons
+                    delay = self._backoff(attempts - 1, wait)
+                    reasons[-1] += f" (retry in {delay:.2f}s)"
+                    self._sleep(delay)
+
+    def embed(self, texts: list[str], model: str) -> list[list[float]]:
+        """Embedding vectors (e.g. for novelty search), with the same retries; usage is counted."""
+        resp, _, reasons = self._with_retries(lambda: self._sdk.embeddings.create(model=model, input=texts))
+        if resp is None:
+            self._usage.add(model, 0, 0, 0.0, ok=False)
+            raise LLMError(f"{model}: {'; '.join(reasons)}", model=model)
+        tokens = int(getattr(getattr(resp, "usage", None), "prompt_tokens", 0) or 0)
+        spec = self.settings.model_spec(model)
+        self._usage.add(model, tokens, 0, spec.cost(tokens, 0) if spec else 0.0, ok=True)
+        return [list(d.embedding) for d in sorted(resp.data, key=lambda d: d.index)]
+
     def chat(
         self,
         messages: Messages,
@@ -236,39 +264,22 @@ class LLMClient:
         mtok = s.max_tokens if max_tokens is None else max_tokens
         prompt = prompt_text(model, messages, temp, mtok, seed)
         started = time.time()
-        attempts = 0
-        reasons: list[str] = []
-        text: str | None = None
-        usage = (0, 0)
-        with self._sem:
-            while True:
-                attempts += 1
-                try:
-                    kwargs: dict[str, Any] = {
-                        "model": model,
-                        "messages": messages,
-                        "temperature": temp,
-                        "max_tokens": mtok,
-                    }
-                    if seed is not None:
-                        kwargs["seed"] = seed
-                    resp = self._sdk.chat.completions.create(**kwargs)
-                    text, usage = _response_text(resp)
-                    break
-                except Exception as e:  # noqa: BLE001 - every failure is classified and recorded
-                    retryable, reason, wait = _classify(e)
-                    reasons.append(f"attempt {attempts}: {reason}")
-                    if not retryable or attempts > s.max_retries:
-                        break
-                    delay = self._backoff(attempts - 1, wait)
-                    reasons[-1] += f" (retry in {delay:.2f}s)"
-                    self._sleep(delay)
+        kwargs: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            "temperature": temp,
+            "max_tokens": mtok,
+        }
+        if seed is not None:
+            kwargs["seed"] = seed
+        value, attempts, reasons = self._with_retries(
+            lambda: _response_text(self._sdk.chat.completions.create(**kwargs))
+        )
+        text, usage = value if value is not None else (None, (0, 0))
         latency = time.time() - started
         spec = s.model_spec(model)
         cost = spec.cost(*usage) if spec else 0.0
         error = None if text is not None else "; ".join(reasons)
-        if text is None and not reasons:  # defensive: no text and no recorded reason
-            error = "no response"
         call = LLMCall(
             node_id=node_id,
             role=role,

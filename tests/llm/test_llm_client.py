@@ -125,3 +125,10 @@ def test_retry_after_header_forms():
     date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 30))
     assert 25 <= retry_after_seconds({"retry-after": date}) <= 31
     assert retry_after_seconds({}) is None
+
+
+def test_embeddings_through_the_same_client(server, make_settings):
+    client = LLMClient(make_settings())
+    vecs = client.embed(["abc", "xyz xyz"], "model-a")
+    assert len(vecs) == 2 and len(vecs[0]) == 8 and vecs[0] != vecs[1]
+    assert server.requests[-1]["path"].endswith("/embeddings")
