@@ -58,3 +58,25 @@ def test_find_gguf_does_not_import_the_package(monkeypatch, tmp_path):
     (pkg / "SmolLM2-135M-Instruct.Q4.gguf").write_bytes(b"GGUF")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert local_model.find_gguf() == pkg / "SmolLM2-135M-Instruct.Q4.gguf"
+
+
+def test_wiring_errors_are_one_line_and_name_the_fix(clean_env, tmp_path):
+    from syslab.agents.wiring import build_llm_agents
+    from syslab.config import RunConfig
+    from syslab.errors import SyslabError
+
+    with pytest.raises(SyslabError, match="no endpoint configured; set OPENAI_BASE_URL"):
+        build_llm_agents(RunConfig(proposer="llm", out=tmp_path), task=None)
+    with pytest.raises(SyslabError, match="not a run directory"):
+        build_llm_agents(RunConfig(proposer="replay", replay=tmp_path, out=tmp_path), task=None)
+
+
+def test_wiring_builds_llm_agents_from_settings(clean_env, tmp_path):
+    from syslab.agents.wiring import build_llm_agents
+    from syslab.config import RunConfig
+
+    agents = build_llm_agents(
+        RunConfig(proposer="auto", llm={"base_url": "http://127.0.0.1:9/v1"}, out=tmp_path), task=None
+    )
+    assert agents.kind == "llm" and agents.proposer.name == "llm" and agents.analyst.name == "llm-analyst"
+    assert agents.usage() == {} and callable(agents.attach)
