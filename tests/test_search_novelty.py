@@ -168,3 +168,18 @@ def test_embedding_from_env_without_endpoint(monkeypatch):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     emb = EmbeddingNovelty.from_env()
     assert emb.client is None and emb.embed("x = 1") is None
+
+
+def test_index_readd_and_remove_keep_buckets_consistent():
+    rng = random.Random(6)
+    a, b = _program(rng), _program(rng)
+    idx = NoveltyIndex(64, 16, capacity=3)
+    idx.add(1, signature(a))
+    idx.add(1, signature(b))  # re-adding an id replaces its signature
+    assert len(idx) == 1 and idx.nearest(signature(b)) == (1, 1.0)
+    assert idx.nearest(signature(a)) is None  # the old signature left every bucket
+    idx.remove(1)
+    assert len(idx) == 0 and idx.nearest(signature(b)) is None
+    for i in range(10):
+        idx.add(i, signature(_program(rng)))
+    assert len(idx) == 3 and sorted(idx.to_state()["entries"])[0][0] == 7

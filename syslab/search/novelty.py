@@ -84,26 +84,34 @@ def decode_signature(text: str) -> Signature:
 
 
 class NoveltyIndex:
-    """LSH index over MinHash signatures; bounded: beyond `capacity` the oldest entries go."""
+    """LSH index over MinHash signatures; bounded: beyond `capacity` the oldest entries go.
+
+    Signatures live in one preallocated (capacity x num_perm) array used as a ring, so
+    eviction is O(1) and a lookup compares its candidates in one vectorised step.
+    """
 
     def __init__(self, num_perm: int = 64, bands: int = 16, capacity: int = 20_000):
         if num_perm % bands:
             raise ValueError("num_perm must be a multiple of bands")
         self.num_perm, self.bands, self.capacity = num_perm, bands, capacity
         self._rows = num_perm // bands
-        self._sigs: dict[int, np.ndarray] = {}  # insertion order = age
+        self._mat = np.zeros((capacity, num_perm), dtype=np.uint32)
+        self._slot_id: list[int | None] = [None] * capacity
+        self._slots: dict[int, int] = {}  # id -> row; insertion order = age
+        self._next = 0  # next ring row
         self._buckets: list[dict[int, dict[int, None]]] = [{} for _ in range(bands)]
 
     def __len__(self) -> int:
-        return len(self._sigs)
+        return len(self._slots)
 
     def __contains__(self, node_id: object) -> bool:
-        return node_id in self._sigs
+        return node_id in self._slots
 
     def _keys(self, sig: np.ndarray) -> list[int]:
-        r = self._rows
-        # hash() of a tuple of ints is not randomised per process, and collisions only add candidates
-        return [hash(tuple(sig[i * r : (i + 1) * r].tolist())) for i in range(self.bands)]
+        # Bucket keys live only in memory (to_state keeps signatures), so the per-process
+        # randomised hash of bytes is fine; a collision only adds a candidate to compare.
+        raw, w = sig.tobytes(), self._rows * 4
+        return [hash(raw[i * w : (i + 1) * w]) for i in range(self.bands)]
 
     def _as_array(self, sig: Signature | np.ndarray) -> np.ndarray:
         arr = np.asarray(sig, dtype=np.uint32)
@@ -112,20 +120,25 @@ class NoveltyIndex:
         return arr
 
     def add(self, node_id: int, sig: Signature) -> None:
-        if node_id in self._sigs:
-            self.remove(node_id)
         arr = self._as_array(sig)
-        self._sigs[node_id] = arr
+        self.remove(node_id)
+        row = self._next
+        self._next = (row + 1) % self.capacity
+        old = self._slot_id[row]
+        if old is not None:  # the ring came round: the oldest entry leaves
+            self.remove(old)
+        self._mat[row] = arr
+        self._slot_id[row] = node_id
+        self._slots[node_id] = row
         for band, key in zip(self._buckets, self._keys(arr), strict=True):
             band.setdefault(key, {})[node_id] = None
-        while len(self._sigs) > self.capacity:
-            self.remove(next(iter(self._sigs)))
 
     def remove(self, node_id: int) -> None:
-        arr = self._sigs.pop(node_id, None)
-        if arr is None:
+        row = self._slots.pop(node_id, None)
+        if row is None:
             return
-        for band, key in zip(self._buckets, self._keys(arr), strict=True):
+        self._slot_id[row] = None
+        for band, key in zip(self._buckets, self._keys(self._mat[row]), strict=True):
             bucket = band.get(key)
             if bucket is not None:
                 bucket.pop(node_id, None)
@@ -135,25 +148,25 @@ class NoveltyIndex:
     def nearest(self, sig: Signature, max_candidates: int = 256) -> tuple[int, float] | None:
         """The most similar indexed id and its estimated Jaccard, among LSH candidates.
 
-        At most `max_candidates` (newest first per bucket) are compared, so the cost stays
-        bounded even when the whole population is alike.
+        At most `max_candidates` are compared, shared evenly between the matching bands
+        (newest first in each), so the cost stays bounded even when the whole population
+        is alike; a very old near-duplicate can then be missed (exact ones never are: the
+        exact-hash check does not use this index).
         """
         arr = self._as_array(sig)
-        cands: dict[int, None] = {}
-        for band, key in zip(self._buckets, self._keys(arr), strict=True):
-            bucket = band.get(key)
-            if not bucket:
-                continue
-            for node_id in reversed(bucket):
-                cands[node_id] = None
-                if len(cands) >= max_candidates:
-                    break
-            if len(cands) >= max_candidates:
-                break
-        if not cands:
+        hits = [b for b in (band.get(k) for band, k in zip(self._buckets, self._keys(arr), strict=True)) if b]
+        if not hits:
             return None
+        quota = max(1, -(-max_candidates // len(hits)))
+        cands: dict[int, None] = {}
+        for bucket in hits:
+            for n, node_id in enumerate(reversed(bucket)):
+                if n >= quota:
+                    break
+                cands[node_id] = None
         ids = list(cands)
-        sims = (np.stack([self._sigs[i] for i in ids]) == arr).mean(axis=1)
+        rows = np.fromiter((self._slots[i] for i in ids), dtype=np.intp, count=len(ids))
+        sims = np.count_nonzero(self._mat[rows] == arr, axis=1) / self.num_perm
         best = int(np.argmax(sims))
         return ids[best], float(sims[best])
 
@@ -162,7 +175,7 @@ class NoveltyIndex:
             "num_perm": self.num_perm,
             "bands": self.bands,
             "capacity": self.capacity,
-            "entries": [[i, encode_signature(tuple(s.tolist()))] for i, s in self._sigs.items()],
+            "entries": [[i, encode_signature(tuple(self._mat[r].tolist()))] for i, r in self._slots.items()],
         }
 
     @classmethod
