@@ -130,17 +130,15 @@ def pick_inspirations(
         for _ in range(n_pick):
             chosen.append(rest.pop(rng.randrange(len(rest))))
         return chosen
-    rest_pos = np.array([first[i] for i in rest], dtype=np.intp)
+    pos = np.fromiter((first[i] for i in rest), dtype=np.intp, count=len(rest))
     dist = np.ones(len(rest))  # distance of each candidate to its closest chosen anchor
     for a in [*exclude, *chosen]:
-        dist = np.minimum(dist, 1.0 - np.asarray(similarity(a), dtype=float)[rest_pos])
-    for _ in range(n_pick):
+        dist = np.minimum(dist, 1.0 - np.asarray(similarity(a), dtype=float)[pos])
+    for n in range(n_pick):
         tied = np.flatnonzero(dist >= dist.max() - 1e-12)
         k = int(tied[rng.randrange(len(tied))])
-        pick = rest.pop(k)
-        chosen.append(pick)
-        rest_pos = np.delete(rest_pos, k)
-        dist = np.delete(dist, k)
-        if rest:
-            dist = np.minimum(dist, 1.0 - np.asarray(similarity(pick), dtype=float)[rest_pos])
+        chosen.append(rest[k])
+        dist[k] = -np.inf  # taken
+        if n + 1 < n_pick:
+            dist = np.minimum(dist, 1.0 - np.asarray(similarity(rest[k]), dtype=float)[pos])
     return chosen
