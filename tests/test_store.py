@@ -230,6 +230,35 @@ def test_git_objects_batched_into_packs(store):
     assert store._conn.execute("SELECT COUNT(*) FROM git_pending").fetchone()[0] == 0
 
 
+def test_slow_run_flushes_each_node_loose(store, monkeypatch):
+    import syslab.artifacts.store as store_mod
+
+    monkeypatch.setattr(store_mod, "FLUSH_SECONDS", 0.0)  # a run slower than FLUSH_SECONDS per node
+    store.add_node(Node(id=0), code="v0\n")
+    commit = store.get_node(0).commit
+    assert git(store.run_dir, "log", "--all", "--format=%H").split() == [commit]
+    assert (store.run_dir / "code.git" / "objects" / commit[:2] / commit[2:]).exists()  # loose
+    assert not list((store.run_dir / "code.git" / "objects" / "pack").glob("*.pack"))
+
+
+def test_writable_open_removes_stale_temp_files(store):
+    sha = store.put_blob("x")
+    stale = [
+        store.run_dir / "code.git" / "objects" / "tmp_obj_1_0",
+        store.run_dir / "code.git" / "objects" / "pack" / "tmp_pack-0.pack",
+        store.blob_path(sha).parent / ".tmp-1-0",
+    ]
+    for p in stale:
+        p.parent.mkdir(exist_ok=True)
+        p.write_bytes(b"partial")
+    store.close()
+    RunStore.open(store.run_dir, readonly=True).close()
+    assert all(p.exists() for p in stale)  # a reader never deletes
+    RunStore.open(store.run_dir).close()
+    assert not any(p.exists() for p in stale)
+    assert RunStore.open(store.run_dir, readonly=True).get_blob(sha) == b"x"
+
+
 def test_code_readable_after_git_gc(store):
     store.add_node(Node(id=0), code="packed\n")
     store.flush()

@@ -3,7 +3,9 @@
 For each scale N it records N candidates the way the run loop does: `add_node` with the
 program (git blob + tree + commit, row, parent edge) inside a transaction with an inspiration
 edge, then `update_node` with the evaluation (status, score, metrics, evidence). It prints the
-median and p90 per candidate over the whole run and over its last 10% (the flatness check).
+median, p90, p99 and mean wall time per candidate over the whole run, the mean CPU time (what
+the store costs when the machine is not shared), and the median and p90 over the run's last 10%
+(the flatness check).
 
     python benchmarks/perf/store_overhead.py              # 100, 1k, 10k
     python benchmarks/perf/store_overhead.py --full       # also 100k
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import io
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -57,12 +60,13 @@ def run_scale(n: int, root: Path) -> dict[str, float]:
     store = RunStore.create(root / f"run{n}", _manifest())
     store.add_node(Node(id=0, kind=NodeKind.seed), code=SEED)
     per: list[float] = []
+    cpu = 0.0
     for i in range(1, n + 1):
         parent = rng.randrange(max(0, i - 200), i)  # a recent-ish parent, as a population gives
         insp = rng.randrange(0, i)
         line = rng.randrange(60)
         code = SEED.replace(f"x * {line} +", f"x * {line} - {i} +", 1)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with store.transaction():
             node = store.add_node(
                 Node(id=i, parent_id=parent, operator="mutate:constant", status=NodeStatus.running), code=code
@@ -76,11 +80,15 @@ def run_scale(n: int, root: Path) -> dict[str, float]:
         node.finished_at = time.time()
         store.update_node(node)
         per.append((time.perf_counter() - t0) * 1e3)
+        cpu += time.process_time() - c0
     store.close()
     tail = per[-max(1, n // 10) :]
     return {
         "median": statistics.median(per),
         "p90": _pct(per, 0.9),
+        "p99": _pct(per, 0.99),
+        "mean": statistics.fmean(per),
+        "cpu_mean": cpu / n * 1e3,
         "tail_median": statistics.median(tail),
         "tail_p90": _pct(tail, 0.9),
     }
@@ -163,22 +171,38 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--full", action="store_true", help="also run 100k candidates (several minutes)")
     ap.add_argument("--compare-git", action="store_true", help="time the git object-writing strategies")
+    ap.add_argument("--keep", action="store_true", help="keep the run directories and time `git log --all`")
     ap.add_argument("--scales", type=int, nargs="*", help="override the scales")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="syslab-bench-") as tmp:
-        root = Path(tmp)
+    root = Path(tempfile.mkdtemp(prefix="syslab-bench-"))
+    try:
         if args.compare_git:
             compare_git(root)
             return
         scales = args.scales or ([100, 1000, 10000] + ([100000] if args.full else []))
         print(
-            f"{'candidates':>10}  {'median ms':>9}  {'p90 ms':>7}  {'last10% median':>14}  {'last10% p90':>11}"
+            f"{'candidates':>10}  {'median ms':>9}  {'p90 ms':>7}  {'p99 ms':>7}  {'mean ms':>7}  {'cpu ms':>6}"
+            f"  {'last10% median':>14}  {'last10% p90':>11}"
         )
         for n in scales:
             r = run_scale(n, root)
             print(
-                f"{n:>10}  {r['median']:9.3f}  {r['p90']:7.3f}  {r['tail_median']:14.3f}  {r['tail_p90']:11.3f}"
+                f"{n:>10}  {r['median']:9.3f}  {r['p90']:7.3f}  {r['p99']:7.3f}  {r['mean']:7.3f}  {r['cpu_mean']:6.3f}"
+                f"  {r['tail_median']:14.3f}  {r['tail_p90']:11.3f}"
             )
+            if args.keep:
+                git_dir = root / f"run{n}" / "code.git"
+                t0 = time.perf_counter()
+                out = subprocess.run(
+                    ["git", "-C", str(git_dir), "log", "--all", "--format=%H"], capture_output=True
+                )
+                took = time.perf_counter() - t0
+                print(
+                    f"{'':>10}  git log --all: {len(out.stdout.split())} commits in {took:.2f} s ({git_dir})"
+                )
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,11 @@ class BlobStore:
         os.replace(tmp, final)
         return sha
 
+    def remove_temp_files(self) -> None:
+        """Drop partial writes a killed writer left behind (never visible under a blob's name)."""
+        for p in self.root.glob("*/.tmp-*"):
+            p.unlink(missing_ok=True)
+
     def get(self, sha: str) -> bytes:
         p = self.path(sha)
         try:

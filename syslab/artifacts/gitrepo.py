@@ -1,10 +1,15 @@
 """Code history of a run: a bare git repository where every candidate is a commit of `program.py`.
 
-Objects are written directly as loose git objects (zlib of "type len\\0data", named by sha1,
-temp file + rename), not through an index or a `git commit` subprocess: that costs ~0.15 ms per
-object here against ~0.22 ms through gitdb's `LooseObjectDB.store` and tens of ms for an index
-commit (see benchmarks/perf/store_overhead.py). Reads go through gitdb, which also understands
-packs, so the repository stays readable after a user runs `git gc`.
+Objects are built in-process (`program_commit`: the blob, tree and commit bytes and their sha1s,
+so a node knows its commit before anything touches disk) and written without git's index or a
+`git commit` subprocess: a batch at a time as one version-2 pack + index (`write_pack`), or as
+loose objects when only a few wait. Per-candidate cost of the alternatives, measured on this
+project's 2-core build machine under load (`benchmarks/perf/store_overhead.py --compare-git`):
+loose objects written directly ~0.5-10 ms (three file creations; the disk is the cost), gitdb's
+`LooseObjectDB.store` about the same, a long-lived `git fast-import` with a checkpoint per commit
+(needed for it to be durable) ~200 ms, gitpython index add + commit ~40 ms. Batching into packs
+makes it two files per batch. Reads go through gitdb for packed objects, so the repository also
+stays readable after a user runs `git gc`.
 
 Refs (what `git log` sees):
 - `HEAD` -> `refs/heads/main`, a loose ref moved to the best candidate so far (before any valid
@@ -158,6 +163,11 @@ class CodeRepo:
         lock = self.path / "packed-refs.lock"
         lock.write_text(text)
         os.replace(lock, packed)
+
+    def remove_temp_files(self) -> None:
+        """Drop temp files a killed writer left behind (only the names this module uses)."""
+        for p in [*self.objects.glob("tmp_obj_*"), *(self.objects / "pack").glob("tmp_pack-*")]:
+            p.unlink(missing_ok=True)
 
     def set_main(self, commit: str) -> None:
         """Point refs/heads/main (and so HEAD) at `commit`, atomically."""

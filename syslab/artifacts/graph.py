@@ -22,7 +22,8 @@ _CANDIDATE_KINDS = ("seed", "candidate")
 
 
 def _attrs(node: Node) -> dict:
-    return node.model_dump(mode="json")
+    # Same as model_dump(mode="json") for these fields, several times cheaper on 100k nodes.
+    return {**node.__dict__, "kind": node.kind.value, "status": node.status.value}
 
 
 def load_graph(store: RunStore) -> nx.DiGraph:

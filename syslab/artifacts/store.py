@@ -1,9 +1,14 @@
 """RunStore: one run directory = syslab.db (SQLite, WAL) + code.git + evidence/ + manifest.json.
 
-Durability: git objects and evidence blobs are written before the row that refers to them is
-committed, and SQLite in WAL mode commits atomically, so a SIGKILL at any moment leaves a store
-that opens and lists every node whose `add_node` returned. Git refs (`refs/nodes/<id>`,
-`refs/heads/main`) are published after the commit; a writable open rebuilds them from the rows.
+Durability: a node's git objects (blob, tree, commit; their shas are computed in-process) are
+inserted into the `git_pending` table in the same SQLite transaction as its row, and evidence
+blobs are files written before the row that names them. SQLite in WAL mode commits atomically,
+so a SIGKILL at any moment leaves a store that opens and lists every node whose `add_node`
+returned, code included. `flush` moves waiting objects into code.git as one pack per batch
+(every FLUSH_NODES nodes or FLUSH_SECONDS, on close, on a writable open), then publishes
+`refs/nodes/<id>` and `refs/heads/main`; the store's own readers (`get_code`, `diff`) see waiting
+objects too, so only raw `git` commands lag a live run by at most one batch. A writable open
+finishes a killed run's flush and rebuilds the refs from the rows.
 
 Threads: the run loop writes from one thread, other threads may read; all use one connection
 behind a re-entrant lock. Other processes (browse, show) open with `readonly=True`, which works
@@ -220,6 +225,8 @@ class RunStore:
     def _repair_refs(self) -> None:
         """Rebuild git refs from the rows (O(n), once per writable open): a SIGKILL between a
         commit and the ref append, or a rolled-back node, leaves refs that differ from the rows."""
+        self._repo.remove_temp_files()
+        self._blobs.remove_temp_files()
         commits = dict(self._conn.execute('SELECT id, "commit" FROM nodes WHERE "commit" IS NOT NULL'))
         self._repo.rewrite_node_refs(commits)
         best = self.best_node()
