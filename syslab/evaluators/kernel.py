@@ -119,8 +119,15 @@ def evaluate_kernel(
 
     import torch
     import torch.nn.functional
-    import triton  # noqa: F401  (imported before the candidate so its launch path can be wrapped)
+    import triton  # imported before the candidate so that its launch path can be wrapped
+    import triton.language
     from triton.runtime import jit as triton_jit
+
+    if interpreter and isinstance(getattr(triton.language.standard, "zeros", None), triton_jit.JITFunction):
+        raise RuntimeError(
+            "triton was imported before TRITON_INTERPRET=1 was set, so its standard library cannot run in "
+            "the interpreter: set TRITON_INTERPRET=1 before importing triton, or let evaluate_kernel import it first"
+        )
 
     kc = kernel_checks  # every helper is bound to a local now; module patching cannot reach these
     refs = kc.ScorerRefs.capture()

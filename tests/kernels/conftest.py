@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
+import threading
 
 import pytest
 
-pytest.importorskip("torch", reason="torch not installed (pip install 'syslab[kernels]')")
-pytest.importorskip("triton", reason="triton not installed (pip install 'syslab[kernels]')")
+torch = pytest.importorskip("torch", reason="torch not installed (pip install 'syslab[kernels]')")
+if importlib.util.find_spec("triton") is None:
+    pytest.skip("triton not installed (pip install 'syslab[kernels]')", allow_module_level=True)
+if not torch.cuda.is_available():
+    # Triton's standard library is built at import time: interpreter mode must be on before it loads.
+    os.environ["TRITON_INTERPRET"] = "1"
 
 
 @pytest.fixture
@@ -35,7 +41,12 @@ def restore_globals():
     ]
     saved = [(m, dict(vars(m))) for m in modules]
     saved_modules = set(sys.modules)
+    threads = set(threading.enumerate())
     yield
+    # A rejected candidate's thread may still launch kernels; Triton's interpreter patches
+    # triton.language globally per launch, so let it finish before the next test launches.
+    for t in set(threading.enumerate()) - threads:
+        t.join(timeout=10)
     for m, before in saved:
         d = vars(m)
         for k in [k for k in d if k not in before]:
