@@ -87,7 +87,10 @@ def test_create_open_readonly(tmp_path):
 
 
 def test_manifest_update_and_bad_field(store):
+    store.add_node(Node(id=0), code="v0\n")
     m = store.update_manifest(status="finished", finished_at=2000.0)
+    # A milestone flushes code.git even when the run never closes its store.
+    assert git(store.run_dir, "log", "--all", "--format=%H").split() == [store.get_node(0).commit]
     assert m.status == "finished"
     assert store.manifest.finished_at == 2000.0
     assert store.manifest.seed == 7

@@ -17,6 +17,7 @@ while a run is writing (WAL readers do not block the writer).
 
 from __future__ import annotations
 
+import atexit
 import difflib
 import hashlib
 import json
@@ -24,6 +25,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -149,6 +151,15 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _close_at_exit(ref: weakref.ref) -> None:
+    store = ref()
+    if store is not None:
+        try:
+            store.close()
+        except Exception:  # at exit a failure to flush must not mask the program's own outcome
+            pass
+
+
 class RunStore:
     """The artifact of one run. Create with `RunStore.create`, reopen with `RunStore.open`."""
 
@@ -208,6 +219,8 @@ class RunStore:
         store = cls(run_dir, conn, readonly=False)
         store.flush()  # objects a killed run left waiting
         store._repair_refs()
+        # A writer that is never closed still flushes when the interpreter exits normally.
+        atexit.register(_close_at_exit, weakref.ref(store))
         return store
 
     @staticmethod
@@ -340,6 +353,9 @@ class RunStore:
             except ValidationError as e:
                 raise spec_error_from_validation(self.run_dir / MANIFEST_FILE, e) from None
             _atomic_write(self.run_dir / MANIFEST_FILE, new.model_dump_json(indent=2) + "\n")
+            # A manifest change marks a run milestone (finished, interrupted): bring code.git up
+            # to date then, so raw `git` sees every node even if the caller never closes.
+            self.flush()
             return new
 
     # -- evidence ----------------------------------------------------------------------------
