@@ -27,8 +27,8 @@ FAULTS = [
     None,
     {"status": 500},
     None,
-    {"delay": 2.0, "text": "too late"},  # hung, twice: the call gives up -> llm_error node
-    {"delay": 2.0, "text": "too late"},
+    {"delay": 2.5, "text": "too late"},  # hung, twice: the call gives up -> llm_error node
+    {"delay": 2.5, "text": "too late"},
     {"text": "I would rather not change anything."},  # -> malformed_response
     {"text": "Change: x\n<<<<<<< SEARCH\n    a = 123.0\n=======\n    a = 1.0\n>>>>>>> REPLACE\n"},  # no match
     {"text": "Change: y\n<<<<<<< SEARCH\n    a = 1.5\n"},  # unparsable diff
@@ -63,7 +63,7 @@ def _config(tmp_path: Path, base_url: str, **kw) -> RunConfig:
         "llm": {
             "base_url": base_url,
             "models": [{"name": "scripted-a", "price_in_per_mtok": 2.0, "price_out_per_mtok": 8.0}],
-            "timeout_s": 0.5,
+            "timeout_s": 0.8,  # generous for a loaded 2-core CI; the hang below lasts 2.5s
             "max_retries": 1,
             "backoff_s": 0.01,
         },
