@@ -98,7 +98,8 @@ def compare_git(root: Path, count: int = 300) -> None:
     """Per-commit cost (blob + tree + commit) of the ways one could write candidate commits."""
     from gitdb import IStream, LooseObjectDB
 
-    from syslab.artifacts.gitrepo import CodeRepo
+    from syslab.artifacts.gitrepo import CodeRepo, program_commit
+    from syslab.artifacts.store import FLUSH_NODES
 
     def timed(label: str, fn, k: int) -> None:
         t0 = time.perf_counter()
@@ -110,9 +111,28 @@ def compare_git(root: Path, count: int = 300) -> None:
     def direct(k: int) -> None:
         parent = None
         for i in range(k):
-            parent = repo.commit_program(SEED + f"# {i}\n", parent, f"node {i}", 1.0)
+            objects = program_commit(SEED + f"# {i}\n", parent, f"node {i}", 1.0)
+            for _sha, kind, data in objects:
+                repo.write_object(kind, data)
+            parent = objects[-1][0]
 
-    timed("direct loose objects (syslab)", direct, count)
+    timed("loose objects written directly", direct, count)
+
+    packed = CodeRepo.init(root / "packed.git")
+
+    def batched(k: int) -> None:
+        parent, batch = None, []
+        for i in range(k):
+            objects = program_commit(SEED + f"# {i}\n", parent, f"node {i}", 1.0)
+            batch += objects
+            parent = objects[-1][0]
+            if len(batch) >= 3 * FLUSH_NODES:
+                packed.write_pack(batch)
+                batch = []
+        if batch:
+            packed.write_pack(batch)
+
+    timed(f"one pack per {FLUSH_NODES} commits (syslab)", batched, count)
 
     CodeRepo.init(root / "gitdb.git")
     db = LooseObjectDB(str(root / "gitdb.git" / "objects"))
