@@ -5,10 +5,10 @@ so a node knows its commit before anything touches disk) and written without git
 `git commit` subprocess: a batch at a time as one version-2 pack + index (`write_pack`), or as
 loose objects when only a few wait. Per-candidate cost of the alternatives, measured on this
 project's 2-core build machine under load (`benchmarks/perf/store_overhead.py --compare-git`):
-one pack per 64 commits 0.12 ms; loose objects written directly 2.4 ms (three
-file creations: the disk is the cost); gitdb's `LooseObjectDB.store` 2.5 ms; a long-lived
-`git fast-import` with a checkpoint per commit (needed for it to be durable) 45-200 ms; gitpython
-index add + commit 26-40 ms. Batching makes it two files per batch. Reads go through gitdb for packed objects, so the repository also
+one pack per 64 commits 0.12 ms; loose objects written directly 2.4 ms (three file
+creations: the disk is the cost); gitdb's `LooseObjectDB.store` 2.5 ms; a long-lived `git
+fast-import` with a checkpoint per commit (needed for it to be durable) 45-200 ms; gitpython
+index add + commit 26-40 ms. Reads go through gitdb for packed objects, so the repository also
 stays readable after a user runs `git gc`.
 
 Refs (what `git log` sees):
