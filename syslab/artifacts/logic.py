@@ -62,6 +62,7 @@ class Claim(BaseModel):
     baseline: float | None = None
     node_ids: list[int] = Field(default_factory=list)
     evidence: list[EvidenceRef] = Field(default_factory=list)
+    verified: str = ""  # how the status was last established (e.g. "reproduced 2/2 nodes, exact")
 
 
 class LogicLayer(BaseModel):
@@ -115,6 +116,14 @@ def add_analysis(store: Any, node: Node, notes: AnalysisNotes) -> LogicLayer:
             logic.dead_ends.append(
                 DeadEnd(id=f"D{len(logic.dead_ends) + 1}", idea=idea, node_ids=ids, source_node=node.id)
             )
+    named = {d.idea for d in logic.dead_ends}
+    for kind, cluster in sorted(notes.failure_clusters.items()):
+        idea = f"candidates failing with {kind}"
+        ids = sorted({int(i) for i in cluster if isinstance(i, int)})
+        if len(ids) >= 3 and idea not in named:
+            logic.dead_ends.append(
+                DeadEnd(id=f"D{len(logic.dead_ends) + 1}", idea=idea, node_ids=ids[:20], source_node=node.id)
+            )
     if notes.guidance:
         logic.decisions.append(
             Decision(
@@ -134,8 +143,12 @@ def _evidence_for(node: Node) -> list[EvidenceRef]:
 
 def conclude(store: Any, task: Any) -> LogicLayer:
     """Add (or refresh) the run's main claim: best candidate vs the seed on the task's workload."""
-    logic = load_logic(store.run_dir) or LogicLayer(question=task.spec.description.strip(), task=task.name)
-    metric = task.primary_metric
+    return conclude_run(store, task.spec.description.strip(), task.name, task.primary_metric)
+
+
+def conclude_run(store: Any, question: str, task_name: str, metric: str) -> LogicLayer:
+    """`conclude` without a Task object (importers know only the question, task name and metric)."""
+    logic = load_logic(store.run_dir) or LogicLayer(question=question, task=task_name)
     seeds = store.nodes(kind=NodeKind.seed)
     best = store.best_node()
     logic.claims = [c for c in logic.claims if c.id != "C-best"]
@@ -150,20 +163,28 @@ def conclude(store: Any, task: Any) -> LogicLayer:
             statement = (
                 f"Candidate {best.id} reaches {metric} = {value:.6g} against the seed's {base:.6g}{rel}"
             )
-        logic.claims.append(
+        logic.claims.insert(
+            0,
             Claim(
                 id="C-best",
                 statement=statement,
                 status="supported",
-                conditions=f"task {task.name} evaluator as of task hash {store.manifest.task_hash[:12]}",
+                conditions=f"task {task_name} evaluator as of task hash {store.manifest.task_hash[:12]}",
                 metric=metric,
                 value=value,
                 baseline=base,
                 node_ids=[seed.id, best.id] if best.id != seed.id else [seed.id],
                 evidence=_evidence_for(best) + (_evidence_for(seed) if best.id != seed.id else []),
-            )
+            ),
         )
-    # Failure clusters become dead ends when no analyst has named them.
+    _add_failure_dead_ends(store, logic)
+    _refresh_lineage_pivots(store, logic)
+    save_logic(store.run_dir, logic)
+    return logic
+
+
+def _add_failure_dead_ends(store: Any, logic: LogicLayer) -> None:
+    """Failure clusters (>= 3 nodes of one kind) become dead ends when no analyst has named them."""
     counts = store.failure_counts()
     named = {d.idea for d in logic.dead_ends}
     for kind, n in sorted(counts.items()):
@@ -171,5 +192,79 @@ def conclude(store: Any, task: Any) -> LogicLayer:
         if n >= 3 and idea not in named:
             ids = [x.id for x in store.nodes() if x.failure_kind == kind][:20]
             logic.dead_ends.append(DeadEnd(id=f"D{len(logic.dead_ends) + 1}", idea=idea, node_ids=ids))
+
+
+def _ancestors(parents: dict[int, int | None], node_id: int) -> set[int]:
+    seen: set[int] = set()
+    cur = parents.get(node_id)
+    while cur is not None and cur not in seen:
+        seen.add(cur)
+        cur = parents.get(cur)
+    return seen
+
+
+def best_lineage_pivots(store: Any) -> list[Decision]:
+    """Every time the running best moved to a node that does not descend from the previous best,
+    the search changed line (another lineage or island): a pivot. In record order (finished_at)."""
+    nodes = [n for n in store.nodes() if n.kind != NodeKind.analysis]
+    parents = {n.id: n.parent_id for n in nodes}
+    ordered = sorted(
+        (n for n in nodes if n.valid and n.score is not None and n.status == NodeStatus.evaluated),
+        key=lambda n: (n.finished_at or n.created_at or 0.0, n.id),
+    )
+    pivots: list[Decision] = []
+    best: Node | None = None
+    for n in ordered:
+        if best is not None and n.score is not None and best.score is not None and n.score > best.score:
+            if best.id not in _ancestors(parents, n.id):
+                where = f" (island {best.island} -> {n.island})" if n.island != best.island else ""
+                pivots.append(
+                    Decision(
+                        id=f"P{len(pivots) + 1}",
+                        kind="pivot",
+                        statement=(
+                            f"The best line moved from node {best.id} to node {n.id}, which does not "
+                            f"descend from it{where}"
+                        ),
+                        node_id=n.id,
+                        at=n.finished_at or n.created_at or 0.0,
+                    )
+                )
+        if best is None or (n.score is not None and best.score is not None and n.score > best.score):
+            best = n
+    return pivots
+
+
+def _refresh_lineage_pivots(store: Any, logic: LogicLayer) -> None:
+    keep = [d for d in logic.decisions if not (d.kind == "pivot" and d.id.startswith("P"))]
+    logic.decisions = keep + best_lineage_pivots(store)
+
+
+def note_new_best(store: Any, node: Node, previous: Node | None) -> LogicLayer | None:
+    """Cheap hook for the run loop when a new best is found: record a pivot when the new best does
+    not descend from the previous one (O(depth) parent walk; one YAML write)."""
+    if previous is None or previous.id == node.id:
+        return None
+    cur, seen = node.parent_id, set()
+    while cur is not None and cur not in seen:
+        if cur == previous.id:
+            return None  # same line: an improvement, not a pivot
+        seen.add(cur)
+        cur = store.get_node(cur).parent_id
+    logic = load_logic(store.run_dir) or LogicLayer(question="", task="")
+    n = sum(1 for d in logic.decisions if d.kind == "pivot" and d.id.startswith("P")) + 1
+    where = f" (island {previous.island} -> {node.island})" if node.island != previous.island else ""
+    logic.decisions.append(
+        Decision(
+            id=f"P{n}",
+            kind="pivot",
+            statement=(
+                f"The best line moved from node {previous.id} to node {node.id}, which does not "
+                f"descend from it{where}"
+            ),
+            node_id=node.id,
+            at=time.time(),
+        )
+    )
     save_logic(store.run_dir, logic)
     return logic
