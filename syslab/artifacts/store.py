@@ -28,18 +28,31 @@ import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
 from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from syslab.artifacts.blobs import BlobStore
 from syslab.artifacts.gitrepo import CodeRepo, program_commit
 from syslab.artifacts.schema import Edge, EdgeKind, LLMCall, Manifest, Node, NodeKind, NodeStatus
+from syslab.artifacts.tables import (
+    BEST_SQL,
+    CALL_COLS,
+    CALL_JSON,
+    CALL_SELECT,
+    CANDIDATE_KINDS,
+    NODE_COLS,
+    NODE_INSERT,
+    NODE_JSON,
+    NODE_SELECT,
+    NODE_UPDATE,
+    UPDATE_COLS,
+    init_schema,
+    sql_value,
+)
 from syslab.errors import SyslabError, spec_error_from_validation
 
-SCHEMA_VERSION = 1
 DB_FILE = "syslab.db"
 GIT_DIR = "code.git"
 EVIDENCE_DIR = "evidence"
@@ -48,98 +61,6 @@ MANIFEST_FILE = "manifest.json"
 # after this many nodes, or this long after the first one waiting, whichever comes first.
 FLUSH_NODES = 64
 FLUSH_SECONDS = 1.0
-
-
-def _columns(model: type[BaseModel]) -> tuple[list[str], set[str], dict[str, str]]:
-    """Column names, which of them hold JSON, and their SQL types, derived from a pydantic model
-    so that an additive field in schema.py becomes a column without touching this file."""
-    names, json_cols, types = [], set(), {}
-    for name, field in model.model_fields.items():
-        names.append(name)
-        ann = str(field.annotation)
-        if field.default_factory in (dict, list) or "dict" in ann or "list" in ann:
-            json_cols.add(name)
-            types[name] = "TEXT"
-        elif ann.startswith("<class 'bool'>") or ann == "bool":
-            types[name] = "INTEGER"
-        elif "float" in ann:
-            types[name] = "REAL"
-        elif "int" in ann:
-            types[name] = "INTEGER"
-        else:
-            types[name] = "TEXT"
-    return names, json_cols, types
-
-
-NODE_COLS, NODE_JSON, NODE_TYPES = _columns(Node)
-CALL_COLS, CALL_JSON, CALL_TYPES = _columns(LLMCall)
-_NODE_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in NODE_COLS) + " FROM nodes"
-_CALL_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in CALL_COLS) + " FROM llm_calls"
-# update_node never changes the commit (a node's code is fixed when it is added).
-_UPDATE_COLS = [c for c in NODE_COLS if c not in ("id", "commit")]
-_NODE_INSERT = (
-    "INSERT INTO nodes ("
-    + ", ".join(f'"{c}"' for c in NODE_COLS)
-    + ', "rev") VALUES ('
-    + ", ".join("?" * (len(NODE_COLS) + 1))
-    + ")"
-)
-# ... nor forgets a code_sha the caller did not carry over.
-_NODE_UPDATE = (
-    "UPDATE nodes SET "
-    + ", ".join(f'"{c}" = COALESCE(?, "{c}")' if c == "code_sha" else f'"{c}" = ?' for c in _UPDATE_COLS)
-    + ', "rev" = ? WHERE id = ?'
-)
-_CANDIDATE_KINDS = (NodeKind.seed.value, NodeKind.candidate.value)
-_BEST_SQL = (
-    _NODE_SELECT + " WHERE valid = 1 AND status = 'evaluated' AND score IS NOT NULL"
-    " AND kind IN ('seed', 'candidate') ORDER BY score DESC, id ASC LIMIT 1"
-)
-
-
-def _schema_sql() -> str:
-    node_cols = ",\n  ".join(
-        f'"{c}" {NODE_TYPES[c]}' + (" PRIMARY KEY" if c == "id" else "") for c in NODE_COLS
-    )
-    call_cols = ",\n  ".join(
-        f'"{c}" {CALL_TYPES[c]}' + (" PRIMARY KEY" if c == "id" else "") for c in CALL_COLS
-    )
-    return f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS nodes (
-  {node_cols},
-  "rev" INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
-CREATE INDEX IF NOT EXISTS nodes_status ON nodes(status);
-CREATE INDEX IF NOT EXISTS nodes_parent ON nodes(parent_id);
-CREATE INDEX IF NOT EXISTS nodes_failure ON nodes(failure_kind) WHERE failure_kind IS NOT NULL;
-CREATE INDEX IF NOT EXISTS nodes_code_sha ON nodes(code_sha);
-CREATE INDEX IF NOT EXISTS nodes_rev ON nodes(rev);
-CREATE INDEX IF NOT EXISTS nodes_best ON nodes(score DESC, id)
-  WHERE valid = 1 AND status = 'evaluated' AND score IS NOT NULL;
-CREATE TABLE IF NOT EXISTS metrics (
-  node_id INTEGER NOT NULL, name TEXT NOT NULL, value REAL, PRIMARY KEY (node_id, name)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS metrics_name_value ON metrics(name, value);
-CREATE TABLE IF NOT EXISTS edges (
-  seq INTEGER PRIMARY KEY, src INTEGER NOT NULL, dst INTEGER NOT NULL, kind TEXT NOT NULL,
-  UNIQUE (src, dst, kind)
-);
-CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst);
-CREATE TABLE IF NOT EXISTS llm_calls (
-  {call_cols}
-);
-CREATE INDEX IF NOT EXISTS llm_calls_node ON llm_calls(node_id);
-CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS git_pending (
-  seq INTEGER PRIMARY KEY, sha TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, data BLOB NOT NULL, node_id INTEGER
-);
-"""
-
-
-def _sql_value(v: object) -> object:
-    return v.value if isinstance(v, Enum) else v
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -214,26 +135,13 @@ class RunStore:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA busy_timeout = 5000")
-        conn.executescript(_schema_sql())
-        cls._migrate(conn)
+        init_schema(conn)
         store = cls(run_dir, conn, readonly=False)
         store.flush()  # objects a killed run left waiting
         store._repair_refs()
         # A writer that is never closed still flushes when the interpreter exits normally.
         atexit.register(_close_at_exit, weakref.ref(store))
         return store
-
-    @staticmethod
-    def _migrate(conn: sqlite3.Connection) -> None:
-        """Add columns for fields added to schema.py since the store was made (additive only)."""
-        for table, cols, types in (("nodes", NODE_COLS, NODE_TYPES), ("llm_calls", CALL_COLS, CALL_TYPES)):
-            have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-            for c in cols:
-                if c not in have:
-                    conn.execute(f'ALTER TABLE {table} ADD COLUMN "{c}" {types[c]}')
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-        )
 
     def _repair_refs(self) -> None:
         """Rebuild git refs from the rows (O(n), once per writable open): a SIGKILL between a
@@ -377,7 +285,7 @@ class RunStore:
 
     def _node_values(self, node: Node, cols: list[str]) -> list[object]:
         d = node.__dict__  # pydantic v2 keeps field values here; avoids a model_dump per write
-        return [json.dumps(d[c]) if c in NODE_JSON else _sql_value(d[c]) for c in cols]
+        return [json.dumps(d[c]) if c in NODE_JSON else sql_value(d[c]) for c in cols]
 
     def _next_rev(self) -> int:
         self._rev += 1
@@ -434,7 +342,7 @@ class RunStore:
                 if node.code_sha is None:
                     node.code_sha = hashlib.sha256(code.encode("utf-8")).hexdigest()
             try:
-                self._conn.execute(_NODE_INSERT, [*self._node_values(node, NODE_COLS), self._next_rev()])
+                self._conn.execute(NODE_INSERT, [*self._node_values(node, NODE_COLS), self._next_rev()])
             except sqlite3.IntegrityError:
                 raise SyslabError(f"{self.run_dir}: node {node.id} already exists") from None
             self._write_metrics(node, replace=False)
@@ -446,7 +354,7 @@ class RunStore:
     def update_node(self, node: Node) -> None:
         with self.transaction():
             cur = self._conn.execute(
-                _NODE_UPDATE, [*self._node_values(node, _UPDATE_COLS), self._next_rev(), node.id]
+                NODE_UPDATE, [*self._node_values(node, UPDATE_COLS), self._next_rev(), node.id]
             )
             if cur.rowcount == 0:
                 raise SyslabError(f"{self.run_dir}: no node {node.id} to update")
@@ -475,7 +383,7 @@ class RunStore:
     def _consider_best(self, node: Node) -> None:
         """Move refs/heads/main to a new best candidate (published after commit)."""
         is_best_kind = (
-            node.kind.value in _CANDIDATE_KINDS
+            node.kind.value in CANDIDATE_KINDS
             and node.status == NodeStatus.evaluated
             and node.valid
             and node.score is not None
@@ -504,7 +412,7 @@ class RunStore:
 
     def get_node(self, node_id: int) -> Node:
         with self._lock:
-            row = self._conn.execute(_NODE_SELECT + " WHERE id = ?", (node_id,)).fetchone()
+            row = self._conn.execute(NODE_SELECT + " WHERE id = ?", (node_id,)).fetchone()
         if row is None:
             raise SyslabError(f"{self.run_dir}: no node {node_id}")
         return self._row_to_node(row)
@@ -529,7 +437,7 @@ class RunStore:
         """Nodes in id order; `since_id` keeps those with id > since_id."""
         where, args = self._where(kind, status, since_id)
         with self._lock:
-            rows = self._conn.execute(_NODE_SELECT + where + " ORDER BY id", args).fetchall()
+            rows = self._conn.execute(NODE_SELECT + where + " ORDER BY id", args).fetchall()
         return [self._row_to_node(r) for r in rows]
 
     def count_nodes(self, kind: NodeKind | None = None, status: NodeStatus | None = None) -> int:
@@ -542,13 +450,13 @@ class RunStore:
         (for incremental views: pass the returned revision next time)."""
         with self._lock:
             rev = self._conn.execute("SELECT COALESCE(MAX(rev), 0) FROM nodes").fetchone()[0]
-            rows = self._conn.execute(_NODE_SELECT + " WHERE rev > ? ORDER BY id", (since_rev,)).fetchall()
+            rows = self._conn.execute(NODE_SELECT + " WHERE rev > ? ORDER BY id", (since_rev,)).fetchall()
         return [self._row_to_node(r) for r in rows], rev
 
     def best_node(self) -> Node | None:
         """Highest score among valid evaluated seed/candidate nodes (ties: lowest id)."""
         with self._lock:
-            row = self._conn.execute(_BEST_SQL).fetchone()
+            row = self._conn.execute(BEST_SQL).fetchone()
         return self._row_to_node(row) if row else None
 
     def failure_counts(self) -> dict[str, int]:
@@ -640,7 +548,7 @@ class RunStore:
     def add_llm_call(self, call: LLMCall) -> int:
         cols = [c for c in CALL_COLS if c != "id" or call.id is not None]
         d = call.__dict__
-        values = [json.dumps(d[c]) if c in CALL_JSON else _sql_value(d[c]) for c in cols]
+        values = [json.dumps(d[c]) if c in CALL_JSON else sql_value(d[c]) for c in cols]
         with self.transaction():
             cur = self._conn.execute(
                 "INSERT INTO llm_calls ("
@@ -661,7 +569,7 @@ class RunStore:
             )
 
     def llm_calls(self, node_id: int | None = None) -> list[LLMCall]:
-        sql, args = _CALL_SELECT, []
+        sql, args = CALL_SELECT, []
         if node_id is not None:
             sql, args = sql + " WHERE node_id = ?", [node_id]
         with self._lock:
