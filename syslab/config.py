@@ -53,7 +53,7 @@ class PipelineConfig(BaseModel):
     # Record results in proposal order: makes runs with the same seed reproducible
     # (and replayable) at a small throughput cost when evaluation times vary.
     ordered: bool = True
-    checkpoint_every: int = Field(1, ge=1)  # evaluations between population checkpoints
+    checkpoint_every: int = Field(100, ge=1)  # evaluations between population checkpoints
 
 
 def _search_default() -> Any:

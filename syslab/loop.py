@@ -93,7 +93,9 @@ class Engine:
 
     def __post_init__(self) -> None:
         self.slots: collections.deque[Slot] = collections.deque()
-        self._proposal_pool = ThreadPoolExecutor(self.proposal_workers, thread_name_prefix="syslab-propose")
+        self._proposal_pool = ThreadPoolExecutor(
+            max(1, self.proposal_workers), thread_name_prefix="syslab-propose"
+        )
         self._code_cache: collections.OrderedDict[int, str] = collections.OrderedDict()
         self.max_duplicate_retries = 3
 
@@ -154,7 +156,14 @@ class Engine:
             attempt=slot.attempt,
         )
         self.counters.attempts += 1
-        slot.proposal = self._proposal_pool.submit(self.proposer.propose, request)
+        if self.proposal_workers == 0:  # a fast in-process proposer: no thread hand-off
+            try:
+                slot.proposal = done_future(self.proposer.propose(request))
+            except Exception as e:  # noqa: BLE001 - recorded as a failed proposal by _apply
+                slot.proposal = Future()
+                slot.proposal.set_exception(e)
+        else:
+            slot.proposal = self._proposal_pool.submit(self.proposer.propose, request)
 
     def requeue(self, node: Node, code: str) -> None:
         """Resume: evaluate an interrupted candidate again in a fresh slot."""
@@ -171,29 +180,29 @@ class Engine:
 
     # -- the ordered schedule -----------------------------------------------------------------
     def step_ordered(self) -> bool:
-        """One deterministic action: apply the earliest unapplied slot, else record the head.
+        """Deterministic actions until one evaluation is recorded (or nothing is in flight).
+
+        Each action applies the earliest unapplied slot, else records the head.
 
         Proposals of later slots and all submitted evaluations keep running while we
         block here, so the pipeline overlaps, yet node ids and records follow a fixed
         schedule that depends only on the seed and the proposer's answers.
         """
-        for slot in self.slots:
-            if slot.node is None and not slot.finished:
-                assert slot.proposal is not None
-                wait([slot.proposal])
-                self._apply(slot)
-                return True
-        if not self.slots:
-            return False
-        head = self.slots[0]
-        if head.finished:
-            self.slots.popleft()
+        while self.slots:
+            unapplied = next((s for s in self.slots if s.node is None and not s.finished), None)
+            if unapplied is not None:
+                assert unapplied.proposal is not None
+                wait([unapplied.proposal])
+                self._apply(unapplied)
+                continue
+            head = self.slots.popleft()
+            if head.finished:
+                continue
+            assert head.evaluation is not None
+            wait([head.evaluation])
+            self._record_evaluation(head)
             return True
-        assert head.evaluation is not None
-        wait([head.evaluation])
-        self.slots.popleft()
-        self._record_evaluation(head)
-        return True
+        return False
 
     # -- apply: proposal -> recorded node (running) -> submitted evaluation ---------------
     def apply_ready(self) -> bool:
@@ -342,8 +351,8 @@ class Engine:
         node = self.finish_node(slot.node, result)
         self.counters.evaluations += 1
         self.counters.since_analysis += 1
-        if node.valid and node.score is not None:
-            self.population.add(node, self.code_of(node.id))
+        # Every evaluation counts (migration timing, children counts); only valid ones are placed.
+        self.population.add(node, self.code_of(node.id))
         if self.task.better(node.score if node.valid else None, self.best.score if self.best else None):
             self.best = node
             if hasattr(self.store, "set_best"):
@@ -391,9 +400,7 @@ class Engine:
         if self.counters.evaluations - self.counters.last_checkpoint >= self.checkpoint_every:
             self.counters.last_checkpoint = self.counters.evaluations
             state["counters"] = self.counters.to_state()
-            self.store.set_state(
-                "population", {"upto": self.store.next_node_id() - 1, **self.population.to_state()}
-            )
+            self.store.set_state("population", self.population.to_state())
         self.store.set_state("loop", state)
 
     checkpoint_every: int = 50

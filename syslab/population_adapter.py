@@ -16,8 +16,11 @@ from syslab.task import Task
 class PopulationAdapter:
     """Feeds evaluated nodes to the Population and samples parents for new slots."""
 
-    def __init__(self, settings: SearchSettings, task: Task):
+    def __init__(
+        self, settings: SearchSettings, task: Task, signatures: dict[int, tuple[str, Signature]] | None = None
+    ):
         self.settings = settings
+        self.signatures = signatures if signatures is not None else {}  # filled by Dedup.add
         self.directions = {k: m.direction.value for k, m in task.spec.metrics.items()}
         validate_for_task(settings, self.directions, path="search settings")
         self.pop = Population(settings, self.directions)
@@ -26,14 +29,15 @@ class PopulationAdapter:
         return signature(code, self.settings.minhash_perms, self.settings.shingle_size)
 
     def add(self, node: Node, code: str) -> None:
+        keys = self.signatures.pop(node.id, None) or (code_hash(code), self._signature(code))
         member = Member(
             id=node.id,
             score=node.score if node.valid else None,
             metrics=dict(node.metrics),
             parent_id=node.parent_id,
-            code_hash=code_hash(code),
+            code_hash=keys[0],
             code_length=len(code),
-            signature=self._signature(code) if node.valid else None,
+            signature=keys[1] if node.valid else None,
         )
         self.pop.add(member, island=None if node.kind == NodeKind.seed else node.island)
 
@@ -57,6 +61,8 @@ class Dedup:
     def __init__(self, settings: SearchSettings, embedder: Any = None):
         self.checker = NoveltyChecker.from_settings(settings, embedder)
         self._last: tuple[str, str, Signature] | None = None
+        # node id -> (normalised hash, signature), until the population takes them
+        self.signatures: dict[int, tuple[str, Signature]] = {}
 
     def _keys(self, code: str) -> tuple[str, Signature]:
         if self._last is not None and self._last[0] == code:
@@ -75,3 +81,5 @@ class Dedup:
     def add(self, node_id: int, code: str) -> None:
         h, sig = self._keys(code)
         self.checker.add(node_id, h, sig, code)
+        if len(self.signatures) < 4096:
+            self.signatures[node_id] = (h, sig)

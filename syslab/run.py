@@ -67,6 +67,7 @@ class Run:
         proposer_kind: str,
         analyst: Any,
         llm_usage: Any = None,
+        executor: Any = None,
     ):
         self.task = task
         self.config = config
@@ -84,32 +85,35 @@ class Run:
         )
         self.t0 = time.monotonic()
         settings = config.search_settings()
-        self.executor = make_executor(
+        self.executor = executor or make_executor(
             config.executor.kind,
             config.executor.workers,
             config.executor.ray_address,
             gpu=task.spec.sandbox.gpu,
         )
         workers = config.executor.workers
+        dedup = Dedup(settings)
         self.engine = Engine(
             task=task,
             store=store,
             executor=self.executor,
             proposer=proposer,
-            population=PopulationAdapter(settings, task),
+            population=PopulationAdapter(settings, task, dedup.signatures),
             seed=config.seed,
             sandbox_backend=config.sandbox.backend,
             image=config.sandbox.image,
             capacity=workers + config.pipeline.prefetch,
             ordered=config.pipeline.ordered,
-            proposal_workers=max(1, workers + config.pipeline.prefetch) if proposer_kind != "mutate" else 1,
-            dedup=Dedup(settings),
+            # The offline mutator takes about a millisecond: run it inline, not in a thread.
+            proposal_workers=0 if proposer_kind in ("mutate",) else workers + config.pipeline.prefetch,
+            dedup=dedup,
         )
         self.engine.checkpoint_every = config.pipeline.checkpoint_every
         self.engine.may_attempt = self.may_attempt
         self.progress = Progress(enabled=config.progress, total=self.budget_evals, task=task)
         self.engine.on_record = self._on_record
         self.stop_reason = ""
+        self.batch = 64  # records per LangGraph superstep (see advance)
 
     # -- budget --------------------------------------------------------------------------------
     def spend(self) -> dict[str, dict[str, float]]:
@@ -149,18 +153,30 @@ class Run:
         return {}
 
     def advance(self, state: LoopState) -> dict:
-        if self.engine.ordered:
-            self.engine.step_ordered()
-        else:
-            progressed = self.engine.apply_ready()
-            progressed = self.engine.record_ready() or progressed
-            if not progressed and self.engine.in_flight():
-                self.engine.wait_any(timeout=1.0)
-        stop = self.budget_stop()
-        if not self.engine.in_flight() and (stop or not self.may_propose()):
-            return {"stop": stop or "attempts"}
-        if stop in ("wall_time", "cost", "tokens") and not self.engine.in_flight():
-            return {"stop": stop}
+        """Apply, evaluate and record, refilling the pipeline, for up to `batch` records.
+
+        A LangGraph superstep costs a fraction of a millisecond, so one superstep
+        drives a batch of candidates; it returns early when the analyst is due (so
+        reflection happens at the same point in every run with the same seed).
+        """
+        every = self.config.analyst_every if self.analyst is not None else 0
+        for _ in range(self.batch):
+            if self.engine.ordered:
+                recorded = self.engine.step_ordered()
+            else:
+                recorded = self.engine.apply_ready()
+                recorded = self.engine.record_ready() or recorded
+                if not recorded and self.engine.in_flight():
+                    self.engine.wait_any(timeout=1.0)
+            stop = self.budget_stop()
+            if not self.engine.in_flight() and (stop or not self.may_propose()):
+                return {"stop": stop or "attempts"}
+            if every and self.engine.counters.since_analysis >= every:
+                break
+            if not stop:
+                self.fill(state)
+            if not recorded and not self.engine.in_flight():
+                break
         return {}
 
     def reflect(self, state: LoopState) -> dict:
@@ -245,7 +261,9 @@ class Run:
         from syslab.logic import finalize_logic
 
         finalize_logic(self)
-        return self.result(stop)
+        result = self.result(stop)
+        self.store.close()  # flushes code.git refs
+        return result
 
     def result(self, stop: str) -> RunResult:
         best = self.store.best_node()
@@ -290,12 +308,33 @@ def new_run_dir(config: RunConfig, task: Task) -> tuple[Path, str]:
     return run_dir, run_dir.name
 
 
-def run_evolution(task: Task | str | Path, config: RunConfig | None = None) -> RunResult:
-    """Run an evolution on `task` (a Task or a task directory) and return its summary."""
+def check_gpu(task: Task, config: RunConfig) -> None:
+    """A GPU task runs only where a GPU is: say so up front instead of failing every candidate."""
+    if not task.spec.sandbox.gpu or config.executor.kind == "ray":  # a Ray cluster may hold the GPUs
+        return
+    from syslab.evaluators.gpu import gpu_plan
+
+    plan = gpu_plan(task.name, True)
+    if plan.mode != "gpu":
+        raise SyslabError(
+            f"{task.root / 'task.toml'}: sandbox.gpu: {plan.message}. An evolution needs timings to "
+            f"optimise, so it is not started; `syslab eval {task.root} FILE` checks correctness here, "
+            "or run on a GPU machine or with --executor ray on a cluster with GPUs"
+        )
+
+
+def run_evolution(
+    task: Task | str | Path, config: RunConfig | None = None, executor: Any = None
+) -> RunResult:
+    """Run an evolution on `task` (a Task or a task directory) and return its summary.
+
+    `executor` replaces the configured one (anything with submit(EvalJob) -> Future and shutdown()).
+    """
     from syslab.agents.select import build_agents
 
     task = task if isinstance(task, Task) else load_task(task)
     config = config or RunConfig()
+    check_gpu(task, config)
     agents = build_agents(config, task)
     run_dir, run_id = new_run_dir(config, task)
     sandbox = make_sandbox(config.sandbox.backend, config.sandbox.image)
@@ -316,7 +355,7 @@ def run_evolution(task: Task | str | Path, config: RunConfig | None = None) -> R
     if hasattr(agents, "attach"):
         agents.attach(store)
     try:
-        run = Run(task, config, store, agents.proposer, agents.kind, agents.analyst, agents.usage)
+        run = Run(task, config, store, agents.proposer, agents.kind, agents.analyst, agents.usage, executor)
         from syslab.logic import init_logic
 
         init_logic(run)
@@ -348,10 +387,11 @@ def resume_run(run_dir: str | Path, extra_evaluations: int | None = None, progre
     eng.counters = LoopCounters(**loop_state.get("counters", {}))
     eng.notes = loop_state.get("notes", "")
     pop_state = store.get_state("population") or {}
-    upto = pop_state.pop("upto", -1)
     if pop_state:
         eng.population.load_state(pop_state)
-    # Candidates recorded after the population checkpoint are re-added, in record order.
+    # The checkpoint holds the first `evaluations` records; the rest are re-added in record order.
+    in_checkpoint = int(pop_state.get("evaluations", 0))
+    replayed = 0
     interrupted: list[Node] = []
     seed_node = None
     for node in sorted(store.nodes(), key=lambda n: (n.finished_at or float("inf"), n.id)):
@@ -365,8 +405,10 @@ def resume_run(run_dir: str | Path, extra_evaluations: int | None = None, progre
         code = store.get_code(node.id) if node.commit else None
         if code is not None:
             eng.dedup.add(node.id, code)
-        if node.id > upto and node.valid and node.score is not None and code is not None:
-            eng.population.add(node, code)
+        if node.wall_s is not None and code is not None:  # an evaluation record
+            replayed += 1
+            if replayed > in_checkpoint:
+                eng.population.add(node, code)
         if node.valid and task.better(node.score, eng.best.score if eng.best else None):
             eng.best = node
     if seed_node is None or seed_node.status != NodeStatus.evaluated:

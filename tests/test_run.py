@@ -46,7 +46,9 @@ def test_run_improves_and_records_every_attempt(tmp_path: Path) -> None:
     # Every candidate with code is a git commit whose parent is its parent's commit.
     log = subprocess.run(
         ["git", "-C", str(result.run_dir / "code.git"), "log", "--all", "--format=%H %P"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\n")
     parents = {line.split()[0]: line.split()[1:] for line in log if line.strip()}
     for n in nodes:
@@ -71,8 +73,12 @@ def test_same_seed_same_run(tmp_path: Path) -> None:
         s.close()
         return out
 
-    a = run_evolution(QUADRATIC, _config(tmp_path / "a", seed=7, budget={"evaluations": 10}, executor={"workers": 2}))
-    b = run_evolution(QUADRATIC, _config(tmp_path / "b", seed=7, budget={"evaluations": 10}, executor={"workers": 2}))
+    a = run_evolution(
+        QUADRATIC, _config(tmp_path / "a", seed=7, budget={"evaluations": 10}, executor={"workers": 2})
+    )
+    b = run_evolution(
+        QUADRATIC, _config(tmp_path / "b", seed=7, budget={"evaluations": 10}, executor={"workers": 2})
+    )
     assert signature(a.run_dir) == signature(b.run_dir)
 
 
@@ -147,9 +153,23 @@ def test_broken_evaluator_gives_clear_error(tmp_path: Path) -> None:
 def test_sigkill_leaves_readable_store(tmp_path: Path) -> None:
     out = tmp_path / "runs"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "syslab.cli", "run", str(QUADRATIC), "-q", "--budget", "200", "--out", str(out),
-         "--proposer", "mutate"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "syslab.cli",
+            "run",
+            str(QUADRATIC),
+            "-q",
+            "--budget",
+            "200",
+            "--out",
+            str(out),
+            "--proposer",
+            "mutate",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     try:
         deadline = time.time() + 60
@@ -178,3 +198,15 @@ def test_sigkill_leaves_readable_store(tmp_path: Path) -> None:
     store.close()
     shown = _syslab("show", str(run_dir))
     assert shown.returncode == 0 and "every attempt by outcome" in shown.stdout
+
+
+def test_gpu_task_without_gpu_is_refused_up_front(tmp_path: Path) -> None:
+    from syslab.evaluators.gpu import gpu_available
+
+    if gpu_available():
+        pytest.skip("this machine has a GPU: the refusal path is for GPU-less machines")
+    kernel_task = Path(__file__).parent.parent / "benchmarks" / "kernels" / "swish_bias"
+    out = _syslab("run", str(kernel_task), "-q", "--out", str(tmp_path / "runs"))
+    assert out.returncode == 2
+    assert "needs a GPU" in out.stderr and "syslab eval" in out.stderr
+    assert not (tmp_path / "runs").exists()  # nothing started, nothing half-recorded

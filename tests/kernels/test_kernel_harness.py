@@ -30,11 +30,6 @@ def sandbox():
     return ProcessSandbox()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="harness rejects a result without the primary metric; correctness-only kernel results have no "
-    "speedup by design (needs: accept valid results with correctness_only == 1 and score None)",
-)
 def test_seed_through_the_harness_is_correctness_only(task, sandbox):
     result = evaluate_program(task, task.seed_code, sandbox)
     assert result.valid and result.failure is None, result.failure
