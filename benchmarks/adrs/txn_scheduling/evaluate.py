@@ -59,7 +59,7 @@ def evaluate(program_path: str) -> dict:
         raise InvalidOutput(f"expected {len(workloads)} schedules, got {len(schedules or [])}")
     metrics: dict[str, float] = {}
     total = 0
-    for i, (w, s) in enumerate(zip(workloads, schedules), start=1):
+    for i, (w, s) in enumerate(zip(workloads, schedules, strict=True), start=1):
         # Recompute: the candidate's own makespan claim is not trusted.
         m = w.get_opt_seq_cost(check_schedule(s, w.num_txns, i))
         metrics[f"makespan_w{i}"] = float(m)

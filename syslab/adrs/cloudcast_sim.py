@@ -1,0 +1,113 @@
+"""Cloudcast: region graph from measured profiles, and the cost/time of a broadcast topology.
+
+Model (as described by the ADRS cloudcast problem): the object of `data_vol` GB
+is split in `num_partitions` equal parts; each part travels to each
+destination along the edges the topology lists. An edge used by k partitions
+carries k parts. Each edge runs at its measured throughput, shared equally
+among a node's in-edges (out-edges) when their sum exceeds the provider's
+ingress (egress) limit × VMs. Time to a destination = slowest edge on any of
+its partitions' paths; cost = egress $/GB on every used edge + VM-hours of
+every region involved for the whole transfer.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import networkx as nx
+
+from syslab.evaluators import InvalidOutput
+
+INSTANCE_USD_PER_HOUR = 0.54  # m5.8xlarge spot, per VM
+DEFAULT_INGRESS = {"aws": 10, "gcp": 16, "azure": 16}  # Gbps per VM
+DEFAULT_EGRESS = {"aws": 5, "gcp": 7, "azure": 16}
+
+
+def make_graph(cost_csv: Path, throughput_csv: Path, num_vms: int) -> nx.DiGraph:
+    """Directed region graph; edge attrs `throughput` (Gbps, all VMs) and `cost` ($/GB)."""
+    g = nx.DiGraph()
+    with open(throughput_csv, newline="") as f:
+        for row in csv.DictReader(f):
+            if row["src_region"] != row["dst_region"]:
+                gbps = num_vms * float(row["throughput_sent"]) / 1e9
+                g.add_edge(row["src_region"], row["dst_region"], throughput=gbps, cost=None)
+    with open(cost_csv, newline="") as f:
+        for row in csv.DictReader(f):
+            if g.has_edge(row["src"], row["dest"]):
+                g[row["src"]][row["dest"]]["cost"] = float(row["cost"])
+    return g
+
+
+def _edges_of(topology, dst: str, part: int, src: str, graph: nx.DiGraph) -> list[tuple[str, str]]:
+    paths = getattr(topology, "paths", None)
+    if not isinstance(paths, dict) or dst not in paths:
+        raise InvalidOutput(f"missing destination {dst!r} in the topology")
+    edges = paths[dst].get(str(part)) if isinstance(paths[dst], dict) else None
+    if not edges:
+        raise InvalidOutput(f"destination {dst!r}: partition {part} has no path")
+    pairs = []
+    for e in edges:
+        if not isinstance(e, (list, tuple)) or len(e) < 2:
+            raise InvalidOutput(f"destination {dst!r}: edge {e!r} is not [src, dst, data]")
+        u, v = str(e[0]), str(e[1])
+        if not graph.has_edge(u, v):
+            raise InvalidOutput(f"destination {dst!r}: edge {u} -> {v} is not in the region graph")
+        if graph[u][v]["cost"] is None:
+            raise InvalidOutput(f"destination {dst!r}: edge {u} -> {v} has no price")
+        pairs.append((u, v))
+    return pairs
+
+
+def _check_reached(routes: dict, src: str, parts: int) -> None:
+    """Each partition must reach each destination over the edges that carry that partition.
+
+    A destination's own list may lean on edges listed for another destination
+    (a shared broadcast tree), so connectivity is checked on the union.
+    """
+    for part in range(parts):
+        carrying = nx.DiGraph([e for pairs_by_part in routes.values() for e in pairs_by_part[part]])
+        for dst in routes:
+            if src not in carrying or dst not in carrying or not nx.has_path(carrying, src, dst):
+                raise InvalidOutput(f"destination {dst!r}: partition {part} never reaches it from {src}")
+
+
+def simulate(topology, config: dict, graph: nx.DiGraph, num_vms: int) -> tuple[float, float]:
+    """(transfer time s, total cost $) of one broadcast; raises InvalidOutput on a bad topology."""
+    src, dsts, parts = config["source_node"], config["dest_nodes"], int(config["num_partitions"])
+    part_gb = float(config["data_vol"]) / parts
+    ingress = dict(DEFAULT_INGRESS)
+    egress = dict(DEFAULT_EGRESS)
+    ingress.update({p: num_vms * v for p, v in config.get("ingress_limit", {}).items()})
+    egress.update({p: num_vms * v for p, v in config.get("egress_limit", {}).items()})
+
+    used = nx.DiGraph()  # insertion order of nodes matters for the limit pass below
+    routes: dict[str, list[list[tuple[str, str]]]] = {}
+    for dst in dsts:
+        routes[dst] = []
+        for part in range(parts):
+            pairs = _edges_of(topology, dst, part, src, graph)
+            routes[dst].append(pairs)
+            for u, v in pairs:
+                if not used.has_edge(u, v):
+                    used.add_edge(u, v, flow=graph[u][v]["throughput"], cost=graph[u][v]["cost"], parts=set())
+                used[u][v]["parts"].add(part)
+
+    _check_reached(routes, src, parts)
+    for node in used.nodes:
+        provider = node.split(":")[0]
+        for edges, limit in ((list(used.in_edges(node)), ingress), (list(used.out_edges(node)), egress)):
+            cap = limit.get(provider, float("inf"))
+            if sum(used[u][v]["flow"] for u, v in edges) > cap:
+                share = cap / len(edges)
+                for u, v in edges:
+                    used[u][v]["flow"] = min(used[u][v]["flow"], share)
+
+    def edge_time(u: str, v: str) -> float:
+        d = used[u][v]
+        return len(d["parts"]) * part_gb * 8 / d["flow"]
+
+    t = max(edge_time(u, v) for dst in dsts for pairs in routes[dst] for u, v in pairs)
+    egress_usd = sum(len(d["parts"]) * part_gb * d["cost"] for _, _, d in used.edges(data=True))
+    vm_usd = used.number_of_nodes() * num_vms * INSTANCE_USD_PER_HOUR / 3600 * round(t, 2)
+    return t, egress_usd + vm_usd
