@@ -201,7 +201,9 @@ def reproduce_run(
             if now_hash != man.task_hash:
                 reason += "; the task dir changed since the run (task hash differs)"
             claim_reps.append(
-                ClaimReproduction(claim_id=claim.id, previous_status=claim.status, status=status, reason=reason)
+                ClaimReproduction(
+                    claim_id=claim.id, previous_status=claim.status, status=status, reason=reason
+                )
             )
             claim.status = status  # type: ignore[assignment]
             claim.verified = f"syslab reproduce at {time.strftime('%Y-%m-%d %H:%M:%S')}: {reason}"
