@@ -241,6 +241,27 @@ def tasks() -> None:
     console.print(table)
 
 
+@app.command()
+def browse(
+    run_dirs: list[Path] = typer.Argument(..., help="One or more run directories (several: compared)."),
+    port: int = typer.Option(8765, "--port", "-p", help="Port to serve on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (default: this machine only)."),
+) -> None:
+    """Serve a read-only web page over run artifacts: graph, node evidence, charts, live updates."""
+    from syslab.web.app import serve
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(
+            f"[yellow]warning:[/] binding {host}: anyone who can reach this interface can read these "
+            "runs (code, logs, prompts); there is no authentication"
+        )
+    console.print(f"syslab browse: http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl-C to stop)")
+    try:
+        serve(run_dirs, host=host, port=port)
+    except SyslabError as e:
+        _fail(e)
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m syslab`
     try:
         app()
