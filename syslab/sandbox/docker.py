@@ -101,7 +101,9 @@ class _CgroupProbe(threading.Thread):
             f"/sys/fs/cgroup/docker/{c}/cpu.stat",
             f"/sys/fs/cgroup/system.slice/docker-{c}.scope/cpu.stat",
         ]
-        return next((p for p in mem if os.path.exists(p)), None), next((p for p in cpu if os.path.exists(p)), None)
+        return next((p for p in mem if os.path.exists(p)), None), next(
+            (p for p in cpu if os.path.exists(p)), None
+        )
 
     def run(self) -> None:
         mem, cpu = self._paths()
@@ -135,7 +137,9 @@ class DockerSandbox:
             self.client = docker.from_env(timeout=30)
             self._version = self.client.version().get("Version", "?")
         except Exception as e:  # noqa: BLE001 - the SDK raises many types for "no engine"
-            raise DockerSandboxError(f"docker sandbox: no Docker engine reachable ({type(e).__name__})") from None
+            raise DockerSandboxError(
+                f"docker sandbox: no Docker engine reachable ({type(e).__name__})"
+            ) from None
         self.user = f"{NOBODY}:{NOBODY}" if os.geteuid() == 0 else f"{os.getuid()}:{os.getgid()}"
         self._reap_leftovers()
 
@@ -173,18 +177,17 @@ class DockerSandbox:
         from docker.types import Mount as DMount
 
         binds = [DMount(str(workdir), str(workdir), type="bind", read_only=False)]
-        binds.append(DMount(str(SYSLAB_ROOT / "syslab"), str(SYSLAB_ROOT / "syslab"), type="bind", read_only=True))
+        binds.append(
+            DMount(str(SYSLAB_ROOT / "syslab"), str(SYSLAB_ROOT / "syslab"), type="bind", read_only=True)
+        )
         binds += [DMount(str(m.host), str(m.host), type="bind", read_only=not m.writable) for m in mounts]
         cpu_s = int(limits.cpu_s if limits.cpu_s is not None else limits.timeout_s + 1) + 1
         ulimits = [
-            Ulimit(name="as", soft=limits.memory_mb * MB, hard=limits.memory_mb * MB),
             Ulimit(name="cpu", soft=cpu_s, hard=cpu_s),
             Ulimit(name="fsize", soft=limits.max_file_mb * MB, hard=limits.max_file_mb * MB),
             Ulimit(name="nofile", soft=limits.max_open_files, hard=limits.max_open_files),
             Ulimit(name="core", soft=0, hard=0),
         ]
-        if limits.gpu:  # CUDA maps huge virtual ranges; the cgroup still caps real memory
-            ulimits = [u for u in ulimits if u.name != "as"]
         return self.client.api.create_host_config(
             mounts=binds,
             network_mode="bridge" if limits.network else "none",
@@ -205,6 +208,19 @@ class DockerSandbox:
         child = scrubbed_env(workdir, env, gpu=limits.gpu)
         child["PATH"] = "/usr/local/bin:/usr/bin:/bin"  # the image's interpreter, not the host's
         return child
+
+    @staticmethod
+    def _command(cmd: list[str], limits: Limits) -> list[str]:
+        """Set the address-space limit from inside, then exec cmd (keeping PID 1).
+
+        Not a docker ulimit: that one also binds runc's own init, which then cannot
+        allocate its seccomp filter under small limits. CUDA maps huge virtual
+        ranges, so GPU runs rely on the memory cgroup alone.
+        """
+        if limits.gpu:
+            return list(cmd)
+        kb = limits.memory_mb * 1024
+        return ["/bin/sh", "-c", f'ulimit -v {kb} && exec "$@"', "syslab-sandbox", *cmd]
 
     def _prepare_scratch(self, workdir: Path) -> None:
         """Give the scratch tree to the container user (never following a symlink)."""
@@ -231,7 +247,7 @@ class DockerSandbox:
         try:
             cid = self.client.api.create_container(
                 self.image,
-                command=list(cmd),
+                command=self._command(cmd, limits),
                 user=self.user,
                 working_dir=str(workdir),
                 environment=child_env,
@@ -246,7 +262,9 @@ class DockerSandbox:
                 f"docker sandbox: image {self.image!r} not found; build it with `syslab image build`"
             ) from None
         except docker.errors.APIError as e:
-            raise DockerSandboxError(f"docker sandbox: cannot create container: {e.explanation or e}") from None
+            raise DockerSandboxError(
+                f"docker sandbox: cannot create container: {e.explanation or e}"
+            ) from None
         try:
             return self._run(cid, limits)
         finally:

@@ -184,7 +184,9 @@ def _build(context: Path, tag: str, dockerfile: str = "Dockerfile") -> None:
     import docker.errors
 
     try:
-        _client().images.build(path=str(context), dockerfile=dockerfile, tag=tag, rm=True, network_mode="none")
+        _client().images.build(
+            path=str(context), dockerfile=dockerfile, tag=tag, rm=True, network_mode="none"
+        )
     except docker.errors.BuildError as e:
         logs = "".join(str(c.get("stream", c.get("error", ""))) for c in e.build_log).strip().splitlines()
         raise SyslabError(f"docker build of {tag} failed: {' | '.join(logs[-3:])}") from None
@@ -217,7 +219,9 @@ def _ensure(task: Task) -> str:
     toml = task.root / "task.toml"
     if spec.image:
         if not image_exists(spec.image):
-            raise SpecError(toml, "sandbox.image", f"image {spec.image!r} is not present locally (no registry)")
+            raise SpecError(
+                toml, "sandbox.image", f"image {spec.image!r} is not present locally (no registry)"
+            )
         return spec.image
     slug = re.sub(r"[^a-z0-9_.-]", "-", task.name.lower())[:60] or "task"
     if spec.dockerfile:
@@ -242,6 +246,25 @@ def _ensure(task: Task) -> str:
         ctx = Path(tmp)
         python = _image_python(base)
         _pip_into(ctx / "site", requirements, python)
-        (ctx / "Dockerfile").write_text(f"FROM {base}\nCOPY site/ /usr/local/lib/python{python}/dist-packages/\n")
+        (ctx / "Dockerfile").write_text(
+            f"FROM {base}\nCOPY site/ /usr/local/lib/python{python}/dist-packages/\n"
+        )
         _build(ctx, tag)
     return tag
+
+
+@functools.lru_cache(maxsize=1)
+def docker_ready(build: bool = True) -> tuple[bool, str]:
+    """(True, base tag) when an engine is reachable and the base image exists (built if asked, once
+    per process); else (False, why). Tests and `syslab doctor` use it to decide what can run."""
+    ok, why = engine_available()
+    if not ok:
+        return False, why
+    try:
+        if image_exists(BASE_TAG):
+            return True, BASE_TAG
+        if not build:
+            return False, f"base image {BASE_TAG} not built (run `syslab image build`)"
+        return True, build_base_image()
+    except SyslabError as e:
+        return False, f"cannot build {BASE_TAG}: {e}"
