@@ -1,0 +1,32 @@
+"""Prefix-cache hit rate of a table serialised row by row (the LLM-SQL metric).
+
+Each row becomes the concatenation of its cell strings (no separator, NaN as
+""). A row's hit is the longest prefix it shares with any earlier row; the
+rate is total hits / total characters. The longest shared prefix with any
+earlier string is attained at a lexicographic neighbour among the earlier
+strings, so a sorted list replaces the usual trie.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+
+
+def row_strings(df) -> list[str]:
+    return df.fillna("").astype(str).agg("".join, axis=1).tolist() if len(df.columns) else [""] * len(df)
+
+
+def prefix_hit_rate(rows: list[str]) -> float:
+    seen: list[str] = []
+    hits = total = 0
+    for s in rows:
+        total += len(s)
+        i = bisect.bisect_left(seen, s)
+        best = 0
+        for j in (i - 1, i):
+            if 0 <= j < len(seen):
+                best = max(best, len(os.path.commonprefix([seen[j], s])))
+        hits += min(best, len(s))
+        seen.insert(i, s)
+    return hits / total if total else 0.0
