@@ -9,6 +9,7 @@ proposal may change only the lines between the markers, and
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import tokenize
@@ -81,6 +82,7 @@ _STRING_TYPES = {tokenize.STRING} | {
 }
 
 
+@functools.lru_cache(maxsize=4096)  # the loop and crossover normalise the same texts repeatedly
 def normalise_code(code: str) -> str:
     """The program without comments, blank lines and trailing whitespace.
 
@@ -109,6 +111,7 @@ def normalise_code(code: str) -> str:
     return "\n".join(out) + "\n"
 
 
+@functools.lru_cache(maxsize=4096)
 def code_hash(code: str) -> str:
     """sha256 of the normalised program: equal for programs differing only in comments/blank space."""
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
