@@ -157,10 +157,14 @@ def build_config(path: Path | None = None, overrides: list[str] | None = None, *
     source = str(path) if path else "--set"
     try:
         cfg = RunConfig.model_validate(data)
-        cfg.search_settings()
-        cfg.llm_settings()
     except ValidationError as e:
         raise spec_error_from_validation(source, e) from None
+    for section, check in (("search", cfg.search_settings), ("llm", cfg.llm_settings)):
+        try:
+            check()
+        except ValidationError as e:
+            err = spec_error_from_validation(source, e)
+            raise SpecError(source, f"{section}.{err.field}", err.message) from None
     return cfg
 
 
