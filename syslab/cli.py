@@ -262,6 +262,39 @@ def browse(
         _fail(e)
 
 
+@app.command()
+def doctor() -> None:
+    """Report what this machine can do: sandboxes, Docker, Ray, GPU, local model, LLM endpoint."""
+    from syslab.doctor import format_report, run_checks
+
+    typer.echo(format_report(run_checks()))
+
+
+image_app = typer.Typer(
+    no_args_is_help=True, help="Container images for the docker sandbox (no registry needed)."
+)
+app.add_typer(image_app, name="image")
+
+
+@image_app.command("build")
+def image_build(
+    tag: str = typer.Option("syslab-base:py3", "--tag", help="Tag of the base image."),
+    task_dir: str | None = typer.Option(None, "--task", help="Also build this task's image on top."),
+    package: list[str] = typer.Option([], "--package", help="Extra Debian package for the base image."),
+    force: bool = typer.Option(False, "--force", help="Rebuild the base image even if it exists."),
+) -> None:
+    """Build the base image from a debootstrap root filesystem (about 1-3 min), then a task's layer."""
+    from syslab.sandbox.images import build_base_image, ensure_task_image
+    from syslab.task import load_task
+
+    try:
+        console.print(f"base image: {build_base_image(tag, package, force=force)}")
+        if task_dir:
+            console.print(f"task image: {ensure_task_image(load_task(resolve_task_dir(task_dir)))}")
+    except SyslabError as e:
+        _fail(e)
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m syslab`
     try:
         app()
