@@ -295,6 +295,124 @@ def image_build(
         _fail(e)
 
 
+@app.command()
+def review(run_dir: Path = typer.Argument(..., help="Run directory.")) -> None:
+    """Objective checks of a run artifact (evidence, graph, best code, dead ends, manifest)."""
+    from syslab.artifacts.review import print_review, review_run
+
+    try:
+        report = review_run(run_dir)
+    except SyslabError as e:
+        _fail(e)
+        return
+    print_review(console, report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def export(
+    run_dir: Path = typer.Argument(..., help="Run directory."),
+    fmt: str = typer.Option("ara", "--format", "-f", help="ara | rocrate | graphml | json."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output path (default: beside the run)."),
+) -> None:
+    """Export a run: ARA directory, RO-Crate (Process Run Crate), or the graph as GraphML / JSON."""
+    from syslab.artifacts.store import DB_FILE
+
+    if not (run_dir / DB_FILE).is_file():
+        _fail(SyslabError(f"{run_dir}: not a syslab run directory (no {DB_FILE})"))
+    suffix = {"ara": "-ara", "rocrate": "-rocrate", "graphml": ".graphml", "json": ".graph.json"}
+    if fmt not in suffix:
+        _fail(SyslabError(f"--format {fmt!r}: expected one of {', '.join(suffix)}"))
+    target = out or run_dir.parent / f"{run_dir.name}{suffix[fmt]}"
+    try:
+        if fmt == "ara":
+            from syslab.artifacts.export_ara import export_ara
+
+            export_ara(run_dir, target)
+        elif fmt == "rocrate":
+            from syslab.artifacts.export_rocrate import export_rocrate
+
+            export_rocrate(run_dir, target)
+        else:
+            from syslab.artifacts.export_graph import export_graph
+
+            export_graph(run_dir, target, fmt)
+    except SyslabError as e:
+        _fail(e)
+    console.print(f"exported {fmt}: [cyan]{target}[/]")
+
+
+import_app = typer.Typer(no_args_is_help=True, help="Turn another framework's run into a syslab artifact.")
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("openevolve")
+def import_openevolve_cmd(
+    checkpoint_dir: Path = typer.Argument(..., help="An OpenEvolve checkpoint_N directory."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="New run directory (default runs/...)."),
+) -> None:
+    """Import an OpenEvolve checkpoint (programs/*.json + metadata.json)."""
+    from syslab.artifacts.importers import import_openevolve
+
+    try:
+        path = import_openevolve(checkpoint_dir, out)
+    except SyslabError as e:
+        _fail(e)
+        return
+    console.print(f"imported: [cyan]{path}[/]  (syslab show {path})")
+
+
+@import_app.command("shinka")
+def import_shinka_cmd(
+    db: Path = typer.Argument(..., help="A ShinkaEvolve SQLite database."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="New run directory (default runs/...)."),
+) -> None:
+    """Import a ShinkaEvolve database (its programs table)."""
+    from syslab.artifacts.importers import import_shinka
+
+    try:
+        path = import_shinka(db, out)
+    except SyslabError as e:
+        _fail(e)
+        return
+    console.print(f"imported: [cyan]{path}[/]  (syslab show {path})")
+
+
+@app.command()
+def reproduce(
+    target: str = typer.Argument(..., help="`adrs` (paper case studies) or a run directory."),
+    problems: str | None = typer.Option(None, "--problems", help="adrs: comma-separated problems."),
+    budget: int | None = typer.Option(None, "--budget", help="adrs: evaluations per problem."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Evaluations in parallel."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="adrs: output directory."),
+    seed: int = typer.Option(0, "--seed", help="adrs: random seed."),
+    top_k: int = typer.Option(3, "--top-k", help="run: re-evaluate the k best candidates too."),
+    rel_tol: float | None = typer.Option(
+        None, "--rel-tol", help="run: relative tolerance (default: exact if deterministic, else 0.05)."
+    ),
+    task: Path | None = typer.Option(None, "--task", help="run: task dir (default: the manifest's)."),
+) -> None:
+    """Re-run the ADRS case studies (`reproduce adrs`), or re-evaluate a run's claims (`reproduce RUN`)."""
+    try:
+        if target == "adrs":
+            try:
+                from syslab.adrs.reproduce import reproduce_adrs
+            except ImportError as e:
+                raise SyslabError(f"syslab reproduce adrs is not available in this install ({e})") from None
+
+            names = [p.strip() for p in problems.split(",") if p.strip()] if problems else None
+            reproduce_adrs(names, budget, out, workers, seed)
+            return
+        from syslab.artifacts.reproduce import print_reproduction, reproduce_run
+
+        report = reproduce_run(target, top_k=top_k, rel_tol=rel_tol, task_dir=task, workers=workers)
+    except SyslabError as e:
+        _fail(e)
+        return
+    print_reproduction(console, report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m syslab`
     try:
         app()
