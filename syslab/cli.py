@@ -15,8 +15,9 @@ app = typer.Typer(
     no_args_is_help=True,
     help="syslab: evolve systems algorithms in sandboxes and keep every attempt as a research artifact.",
 )
-console = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 BENCHMARKS_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
