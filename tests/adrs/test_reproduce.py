@@ -1,0 +1,42 @@
+import csv
+from types import SimpleNamespace
+
+import pytest
+
+import syslab.run
+from syslab.adrs import reproduce
+
+
+def test_published_tables_parse():
+    table = reproduce.published("cloudcast")
+    assert table["baseline"] == pytest.approx(26.74)
+    assert reproduce.published("txn_scheduling")["baseline"] is None  # nan = not published
+
+
+def test_reproduce_writes_table_csv_and_plot(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run(task_dir, config):
+        calls.append((task_dir.name, config.budget.evaluations, config.seed))
+        return SimpleNamespace(
+            seed_score=10.0,
+            best_score=30.0,
+            evaluations=3,
+            run_dir=tmp_path / task_dir.name,
+            history=[(1, 10.0, 10.0), (2, 5.0, 10.0), (3, 30.0, 30.0)],
+        )
+
+    monkeypatch.setattr(syslab.run, "run_evolution", fake_run)
+    rows = reproduce.reproduce_adrs(["txn_scheduling", "cloudcast"], budget=3, out_dir=tmp_path, seed=7)
+    assert calls == [("txn_scheduling", 3, 7), ("cloudcast", 3, 7)]
+    assert [r["our_best"] for r in rows] == [30.0, 30.0]
+    with open(tmp_path / "adrs.csv") as f:
+        got = list(csv.DictReader(f))
+    assert got[1]["problem"] == "cloudcast" and float(got[1]["published_baseline"]) == pytest.approx(26.74)
+    pytest.importorskip("matplotlib", reason="plot needs the optional 'adrs' extra")
+    assert (tmp_path / "adrs.png").stat().st_size > 1000
+
+
+def test_unknown_problem(tmp_path):
+    with pytest.raises(Exception, match="unknown ADRS problem"):
+        reproduce.task_dir("nope")
