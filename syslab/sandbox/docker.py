@@ -26,6 +26,7 @@ Peak memory and CPU time are read from the container's cgroup while it runs
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import threading
 import time
@@ -41,6 +42,19 @@ TMPFS_MB = 64
 LABEL = "org.syslab.sandbox"
 DEADLINE_LABEL = "org.syslab.deadline"  # epoch seconds after which a leftover container is reaped
 MB = 1024 * 1024
+
+
+REAP_EVERY_S = 60.0
+_last_reap = -1e9
+
+
+@functools.lru_cache(maxsize=1)
+def _engine():  # noqa: ANN202 - (docker.DockerClient, engine version)
+    """One client per process: a sandbox is made per evaluation job, the connection pool is reused."""
+    import docker
+
+    client = docker.from_env(timeout=30, max_pool_size=32)
+    return client, client.version().get("Version", "?")
 
 
 class DockerSandboxError(SyslabError):
@@ -129,19 +143,19 @@ class DockerSandbox:
     name = "docker"
 
     def __init__(self, image: str | None = None, cpus: float = 1.0):
-        import docker
-
         self.image = image or BASE_TAG
         self.cpus = cpus
         try:
-            self.client = docker.from_env(timeout=30)
-            self._version = self.client.version().get("Version", "?")
+            self.client, self._version = _engine()
         except Exception as e:  # noqa: BLE001 - the SDK raises many types for "no engine"
             raise DockerSandboxError(
                 f"docker sandbox: no Docker engine reachable ({type(e).__name__})"
             ) from None
         self.user = f"{NOBODY}:{NOBODY}" if os.geteuid() == 0 else f"{os.getuid()}:{os.getgid()}"
-        self._reap_leftovers()
+        global _last_reap
+        if time.monotonic() - _last_reap > REAP_EVERY_S:  # one sandbox per job: do not list every time
+            _last_reap = time.monotonic()
+            self._reap_leftovers()
 
     def isolation(self) -> dict[str, bool | str]:
         return {

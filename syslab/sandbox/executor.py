@@ -47,7 +47,12 @@ def run_eval_job(job: EvalJob) -> EvaluationResult:
     from syslab.evaluators.harness import evaluate_program
 
     task = _cached_task(job.task_dir)
-    sandbox = make_sandbox(job.sandbox, job.image or task.spec.sandbox.image)
+    image = job.image or task.spec.sandbox.image
+    if job.sandbox == "docker" and image is None:
+        from syslab.sandbox.images import ensure_task_image
+
+        image = ensure_task_image(task)  # base image, or its layer with the task's requirements (built once)
+    sandbox = make_sandbox(job.sandbox, image)
     return evaluate_program(task, job.code, sandbox)
 
 

@@ -9,6 +9,8 @@ so a build needs no network inside containers either.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import os
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from syslab.errors import SpecError, SyslabError
 from syslab.task import Task
@@ -66,11 +69,13 @@ def image_exists(tag: str) -> bool:
         return False
 
 
-def apt_mirror() -> str:
+def apt_mirror(sources: list[Path] | None = None) -> str:
     """The Debian mirror apt uses on this host (deb822 or one-line format), else deb.debian.org."""
-    candidates = [Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list")]
-    candidates += sorted(Path("/etc/apt/sources.list.d").glob("*.sources"))
-    candidates += sorted(Path("/etc/apt/sources.list.d").glob("*.list"))
+    candidates = sources
+    if candidates is None:
+        candidates = [Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list")]
+        candidates += sorted(Path("/etc/apt/sources.list.d").glob("*.sources"))
+        candidates += sorted(Path("/etc/apt/sources.list.d").glob("*.list"))
     for path in candidates:
         try:
             text = path.read_text()
@@ -131,6 +136,28 @@ def build_base_image(
     client = _client()
     if not force and image_exists(tag):
         return tag
+    with _build_lock():
+        if not force and image_exists(tag):
+            return tag  # another process built it while we waited
+        return _build_base(client, tag, extra_packages, mirror, suite)
+
+
+@contextlib.contextmanager
+def _build_lock():  # noqa: ANN202
+    """Serialise image builds across processes (parallel workers would each debootstrap)."""
+    path = Path(tempfile.gettempdir()) / "syslab-image-build.lock"
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _build_base(
+    client: Any, tag: str, extra_packages: list[str] | None, mirror: str | None, suite: str | None
+) -> str:
+    print(f"syslab: building {tag} from a debootstrap root filesystem (1-3 min, once)", file=sys.stderr)
     if shutil.which("debootstrap") is None:
         raise SyslabError("debootstrap not found: apt-get install -y debootstrap (needed to build images)")
     if os.geteuid() != 0:
@@ -232,7 +259,9 @@ def _ensure(task: Task) -> str:
         tag = f"syslab-task-{slug}:{digest}"
         if not image_exists(tag):
             build_base_image()  # a task Dockerfile usually starts FROM the base image
-            _build(task.root, tag, dockerfile=spec.dockerfile)
+            with _build_lock():
+                if not image_exists(tag):
+                    _build(task.root, tag, dockerfile=spec.dockerfile)
         return tag
     requirements = _requirements(task)
     base = build_base_image()
@@ -240,9 +269,9 @@ def _ensure(task: Task) -> str:
         return base
     digest = hashlib.sha256("\n".join(sorted(requirements)).encode()).hexdigest()[:12]
     tag = f"syslab-task-{slug}:{digest}"
-    if image_exists(tag):
-        return tag
-    with tempfile.TemporaryDirectory(prefix="syslab-ctx-") as tmp:
+    with _build_lock(), tempfile.TemporaryDirectory(prefix="syslab-ctx-") as tmp:
+        if image_exists(tag):
+            return tag
         ctx = Path(tmp)
         python = _image_python(base)
         _pip_into(ctx / "site", requirements, python)
