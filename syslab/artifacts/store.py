@@ -42,6 +42,7 @@ from syslab.artifacts.tables import (
     CALL_JSON,
     CALL_SELECT,
     CANDIDATE_KINDS,
+    CHANGED_SQL,
     NODE_COLS,
     NODE_INSERT,
     NODE_JSON,
@@ -450,8 +451,8 @@ class RunStore:
         (for incremental views: pass the returned revision next time)."""
         with self._lock:
             rev = self._conn.execute("SELECT COALESCE(MAX(rev), 0) FROM nodes").fetchone()[0]
-            rows = self._conn.execute(NODE_SELECT + " WHERE rev > ? ORDER BY id", (since_rev,)).fetchall()
-        return [self._row_to_node(r) for r in rows], rev
+            rows = self._conn.execute(CHANGED_SQL, (since_rev,)).fetchall()
+        return sorted((self._row_to_node(r) for r in rows), key=lambda n: n.id), rev
 
     def best_node(self) -> Node | None:
         """Highest score among valid evaluated seed/candidate nodes (ties: lowest id)."""

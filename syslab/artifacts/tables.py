@@ -59,10 +59,12 @@ NODE_UPDATE = (
     + ', "rev" = ? WHERE id = ?'
 )
 CANDIDATE_KINDS = (NodeKind.seed.value, NodeKind.candidate.value)
+# Without INDEXED BY the planner (no ANALYZE statistics) scans by status and sorts: O(n).
 BEST_SQL = (
-    NODE_SELECT + " WHERE valid = 1 AND status = 'evaluated' AND score IS NOT NULL"
+    NODE_SELECT + " INDEXED BY nodes_best WHERE valid = 1 AND status = 'evaluated' AND score IS NOT NULL"
     " AND kind IN ('seed', 'candidate') ORDER BY score DESC, id ASC LIMIT 1"
 )
+CHANGED_SQL = NODE_SELECT + " INDEXED BY nodes_rev WHERE rev > ? ORDER BY rev"
 
 
 def _schema_sql() -> str:
