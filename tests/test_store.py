@@ -262,6 +262,26 @@ def test_writable_open_removes_stale_temp_files(store):
     assert RunStore.open(store.run_dir, readonly=True).get_blob(sha) == b"x"
 
 
+def test_small_packs_are_consolidated(store, monkeypatch):
+    import syslab.artifacts.gitrepo as gitrepo_mod
+    import syslab.artifacts.store as store_mod
+
+    monkeypatch.setattr(store_mod, "FLUSH_NODES", 5)
+    monkeypatch.setattr(gitrepo_mod, "REPACK_EVERY", 4)
+    for i in range(60):  # 12 packs written, a background repack after every 4
+        store.add_node(Node(id=i, parent_id=i - 1 if i else None), code=f"v{i}\n" * (i + 1))
+        assert store.get_code(max(0, i - 7)) == f"v{max(0, i - 7)}\n" * (max(0, i - 7) + 1)
+    run = store.run_dir
+    store.close()  # waits for the repack
+    packs = list((run / "code.git" / "objects" / "pack").glob("*.pack"))
+    assert 1 <= len(packs) < 12
+    subprocess.run(["git", "-C", str(run / "code.git"), "fsck", "--strict"], check=True, capture_output=True)
+    assert len(git(run, "log", "--all", "--format=%H").split()) == 60
+    ro = RunStore.open(run, readonly=True)
+    assert all(ro.get_code(i) == f"v{i}\n" * (i + 1) for i in range(60))
+    ro.close()
+
+
 def test_code_readable_after_git_gc(store):
     store.add_node(Node(id=0), code="packed\n")
     store.flush()

@@ -27,6 +27,7 @@ import hashlib
 import itertools
 import os
 import struct
+import subprocess
 import time
 import zlib
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from syslab.errors import SyslabError
 PROGRAM = "program.py"
 AUTHOR = b"syslab <syslab@localhost>"
 NODE_REF_PREFIX = "refs/nodes/"
+REPACK_EVERY = 32  # packs written since the last background consolidation
 PACK_THRESHOLD = 12  # objects; fewer are written loose (a slow run flushes a node at a time)
 _PACK_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3}
 
@@ -51,6 +53,8 @@ class CodeRepo:
         self._tmp_counter = itertools.count()
         self._made_dirs: set[str] = set()
         self._gitdb = None  # opened lazily: only needed for objects that are not loose
+        self._packs_since_repack = 0
+        self._repack: subprocess.Popen | None = None
 
     @classmethod
     def init(cls, path: Path) -> CodeRepo:
@@ -135,6 +139,40 @@ class CodeRepo:
             with open(tmp, "wb") as f:
                 f.write(blob)
             os.replace(tmp, folder / f"{name}{ext}")
+        self._packs_since_repack += 1
+        if self._packs_since_repack >= REPACK_EVERY:
+            self._start_repack()
+
+    def _start_repack(self) -> None:
+        """Consolidate small packs in the background (`git repack --geometric=2`: amortised,
+        rolls small packs into bigger ones), so that object lookups, which probe every pack, stay
+        fast on a long run. One at a time; git leaves packs written meanwhile alone."""
+        if self._repack is not None and self._repack.poll() is None:
+            return
+        self._packs_since_repack = 0
+        self._repack = subprocess.Popen(
+            [
+                "git",
+                "-c",
+                "repack.writeBitmaps=false",
+                "-C",
+                str(self.path),
+                "repack",
+                "-d",
+                "-q",
+                "--geometric=2",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def close(self) -> None:
+        """Wait for a background repack (it would finish on its own, but a caller that deletes
+        the run directory next should not race it)."""
+        if self._repack is not None:
+            self._repack.wait()
+            self._repack = None
 
     def append_node_refs(self, refs: list[tuple[int, str]]) -> None:
         """Make nodes reachable from `git log --all` (one O_APPEND write for all lines)."""
@@ -204,8 +242,9 @@ class CodeRepo:
             self._gitdb = GitDB(str(self.objects))
         try:
             info = self._gitdb.stream(bytes.fromhex(sha))
-        except BadObject:
-            self._gitdb.update_cache(force=True)  # a `git gc` may have packed it since we looked
+        except Exception:
+            # A repack or `git gc` may have moved it into a new pack, or removed a pack we had open.
+            self._gitdb = GitDB(str(self.objects))
             try:
                 info = self._gitdb.stream(bytes.fromhex(sha))
             except BadObject:

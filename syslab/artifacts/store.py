@@ -165,6 +165,7 @@ class RunStore:
                 return
             if not self.readonly and self._depth == 0:
                 self.flush()
+            self._repo.close()
             self._conn.close()
             self._closed = True
 
