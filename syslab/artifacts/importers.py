@@ -77,33 +77,34 @@ def read_openevolve(checkpoint_dir: Path) -> tuple[list[Program], dict[str, Any]
     meta_path = checkpoint_dir / "metadata.json"
     progs_dir = checkpoint_dir / "programs"
     if not progs_dir.is_dir():
-        raise SpecError(f"{checkpoint_dir}: not an OpenEvolve checkpoint (no programs/ directory)")
+        raise SpecError(checkpoint_dir, "programs/", "not an OpenEvolve checkpoint (no programs/ directory)")
     meta: dict[str, Any] = {}
     if meta_path.is_file():
         try:
             meta = json.loads(meta_path.read_text())
         except ValueError as e:
-            raise SpecError(f"{meta_path}: invalid JSON ({e})") from None
+            raise SpecError(meta_path, "(root)", f"invalid JSON ({e})") from None
     programs = []
     for path in sorted(progs_dir.glob("*.json")):
         try:
             d = json.loads(path.read_text())
         except ValueError as e:
-            raise SpecError(f"{path}: invalid JSON ({e})") from None
+            raise SpecError(path, "(root)", f"invalid JSON ({e})") from None
         if not isinstance(d, dict) or not isinstance(d.get("code"), str) or not d.get("id"):
-            raise SpecError(f"{path}: field 'id' or 'code' missing")
+            raise SpecError(path, "id/code", "field 'id' or 'code' missing")
         metrics = _numbers(d.get("metrics"))
         md = d.get("metadata") if isinstance(d.get("metadata"), dict) else {}
         raw_metrics = d.get("metrics") if isinstance(d.get("metrics"), dict) else {}
-        error = raw_metrics.get("error")
+        # OpenEvolve records a failed evaluation as metrics {"error": ...}.
         failure = None
-        if isinstance(error, str) or (error is not None and not metrics):
-            failure = f"evaluator error: {error}"
+        if "error" in raw_metrics:
+            failure = f"evaluator error: {raw_metrics['error']}"
+            metrics.pop("error", None)
         elif not metrics:
             failure = "no metrics recorded"
         score = metrics.get(SCORE_METRIC)
         if score is None and metrics:
-            score = sum(v for k, v in metrics.items() if k != "error") / max(1, len(metrics))
+            score = sum(metrics.values()) / len(metrics)
         programs.append(
             Program(
                 ext_id=str(d["id"]),
@@ -125,7 +126,7 @@ def read_openevolve(checkpoint_dir: Path) -> tuple[list[Program], dict[str, Any]
 
 def read_shinka(db_path: Path) -> tuple[list[Program], dict[str, Any]]:
     if not db_path.is_file():
-        raise SpecError(f"{db_path}: no such ShinkaEvolve database")
+        raise SpecError(db_path, "(file)", "no such ShinkaEvolve database")
     uri = f"file:{db_path.resolve()}?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True)
@@ -137,14 +138,14 @@ def read_shinka(db_path: Path) -> tuple[list[Program], dict[str, Any]]:
         except sqlite3.Error:
             pass
     except sqlite3.Error as e:
-        raise SpecError(f"{db_path}: not a ShinkaEvolve database (programs table: {e})") from None
+        raise SpecError(db_path, "programs", f"not a ShinkaEvolve database ({e})") from None
     finally:
         conn.close()
     programs = []
     for r in rows:
         d = dict(r)
         if not d.get("id") or not isinstance(d.get("code"), str):
-            raise SpecError(f"{db_path}: programs row without 'id' or 'code'")
+            raise SpecError(db_path, "programs.id/code", "a row without 'id' or 'code'")
         public = _numbers(_json(d.get("public_metrics"), {}))
         private = _numbers(_json(d.get("private_metrics"), {}))
         metrics = {**{f"private_{k}": v for k, v in private.items()}, **public}
@@ -212,7 +213,7 @@ def import_programs(
     programs: list[Program], source: Path, framework: str, out_dir: Path, meta: dict[str, Any]
 ) -> Path:
     if not programs:
-        raise SpecError(f"{source}: no programs to import")
+        raise SpecError(source, "programs", "no programs to import")
     manifest = Manifest(
         syslab_version=syslab.__version__,
         run_id=out_dir.name,

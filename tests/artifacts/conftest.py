@@ -16,7 +16,13 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 def make_run(task_dir: Path, out: Path, evaluations: int = 12) -> Path:
     cfg = RunConfig.model_validate(
-        {"out": str(out), "progress": False, "proposer": "mutate", "seed": 1, "budget": {"evaluations": evaluations}}
+        {
+            "out": str(out),
+            "progress": False,
+            "proposer": "mutate",
+            "seed": 1,
+            "budget": {"evaluations": evaluations},
+        }
     )
     return Path(run_evolution(task_dir, cfg).run_dir)
 

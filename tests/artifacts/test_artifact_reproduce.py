@@ -41,7 +41,9 @@ def test_changed_evaluator_is_reported_and_refutes_the_claim(tmp_path: Path) -> 
     claim = next(c for c in report.claims if c.claim_id == "C-best")
     assert claim.status == "refuted" and "task dir changed" in claim.reason
     assert next(c for c in load_logic(run).claims if c.id == "C-best").status == "refuted"
-    cli = subprocess.run([sys.executable, "-m", "syslab.cli", "reproduce", str(run)], capture_output=True, text=True)
+    cli = subprocess.run(
+        [sys.executable, "-m", "syslab.cli", "reproduce", str(run)], capture_output=True, text=True
+    )
     assert cli.returncode == 1 and "refuted" in cli.stdout and "changed" in cli.stdout
 
 

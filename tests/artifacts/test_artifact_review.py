@@ -65,7 +65,9 @@ def test_cycle_is_caught(run_copy: Path) -> None:
 
 def test_missing_evaluation_is_caught(run_copy: Path) -> None:
     conn = sqlite3.connect(run_copy / "syslab.db")
-    nid = conn.execute("SELECT id FROM nodes WHERE kind = 'candidate' AND failure_kind IS NULL LIMIT 1").fetchone()[0]
+    nid = conn.execute(
+        "SELECT id FROM nodes WHERE kind = 'candidate' AND failure_kind IS NULL LIMIT 1"
+    ).fetchone()[0]
     conn.execute(
         "UPDATE nodes SET status = 'pending', score = NULL, metrics = '{}', valid = 0 WHERE id = ?", (nid,)
     )
@@ -103,9 +105,13 @@ def test_manifest_without_environment_fails(run_copy: Path) -> None:
 
 
 def test_cli_review_exit_codes(finished_run: Path, run_copy: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "syslab.cli", "review", str(finished_run)], capture_output=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "syslab.cli", "review", str(finished_run)], capture_output=True
+    )
     assert ok.returncode == 0, ok.stdout.decode()
     blob = next(p for p in (run_copy / "evidence").glob("??/*"))
     blob.write_bytes(b"tampered")
-    bad = subprocess.run([sys.executable, "-m", "syslab.cli", "review", str(run_copy)], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "syslab.cli", "review", str(run_copy)], capture_output=True, text=True
+    )
     assert bad.returncode == 1 and "review failed" in bad.stdout
