@@ -57,6 +57,7 @@ def create_app(run_dirs: list[Path], host: str = "127.0.0.1") -> FastAPI:
             raise SyslabError(f"{d}: not a syslab run directory (no syslab.db)")
         rid = _run_id(d, set(views))
         views[rid] = RunView(rid, d)
+        views[rid].graph()  # lay out now: the first page load should not wait for it
     static = {
         name: (STATIC_DIR / name).read_bytes() for name in STATIC_TYPES if (STATIC_DIR / name).is_file()
     }

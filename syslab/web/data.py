@@ -8,7 +8,9 @@ small query when nothing happened. Every method returns plain JSON-able dicts.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 from syslab.artifacts.logic import load_logic
 from syslab.artifacts.schema import EdgeKind, Node, NodeKind
 from syslab.artifacts.store import RunStore
+from syslab.errors import SyslabError
 from syslab.web.layout import tree_layout
 
 KIND_CODE = {"seed": 0, "candidate": 1, "analysis": 2}
@@ -27,13 +30,27 @@ def _finite(v: float | None) -> float | None:
     return v if v is not None and v == v and abs(v) != float("inf") else None
 
 
+def _open_store(run_dir: Path, wait_s: float = 10.0) -> RunStore:
+    """Open read-only; a run that has just started may have its database file but not yet its
+    tables, so wait a little for them rather than fail."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            store = RunStore.open(run_dir, readonly=True)
+            return store
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise SyslabError(f"{run_dir}: syslab.db has no run tables (still being created?)") from None
+            time.sleep(0.1)
+
+
 class RunView:
     """One registered run: its store (read-only), nodes in memory, and derived views."""
 
     def __init__(self, run_id: str, run_dir: Path):
         self.run_id = run_id
         self.run_dir = Path(run_dir)
-        self.store = RunStore.open(self.run_dir, readonly=True)
+        self.store = _open_store(self.run_dir)
         self.evidence_root = (self.run_dir / "evidence").resolve()
         self.nodes: dict[int, Node] = {}
         self.analysis_of: dict[int, set[int]] = defaultdict(set)  # analysis node -> candidates

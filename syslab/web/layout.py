@@ -1,8 +1,8 @@
 """Server-side layout of the exploration graph: a layered tidy tree, O(n).
 
 Depth (y) is the distance from the root along `parent_id`; leaves take consecutive x slots in
-depth-first order and a parent sits midway between its first and last child, so subtrees never
-overlap and every edge points downwards. Children are ordered by (island, id), which keeps an
+depth-first order and a parent sits straight above its largest child subtree, so subtrees never
+overlap, every edge points downwards and long lineages are vertical lines. Children are ordered by (island, id), which keeps an
 island's members next to each other inside each subtree. Analysis (analyst note) nodes are not
 in the parent tree: they sit on a row above it, over the mean x of the candidates they discuss.
 
@@ -46,6 +46,7 @@ def tree_layout(
     x = [0.0] * n
     y = [0.0] * n
     placed = [False] * n
+    size = [1] * n
     slot = 0.0
     # Iterative post-order (a 10,000-deep chain must not hit the recursion limit).
     for root in roots:
@@ -65,9 +66,12 @@ def tree_layout(
                 stack.append((c, 0))
                 continue
             stack.pop()
-            laid = [c for c in ch if y[c] == y[node] + 1.0]
-            if laid:
-                x[node] = (x[laid[0]] + x[laid[-1]]) / 2.0
+            if ch:
+                # Above its largest subtree: long lineages (the best path among them) run straight
+                # down instead of zig-zagging between the midpoints of ever wider subtrees.
+                heavy = max(ch, key=lambda c: size[c])
+                x[node] = x[heavy]
+                size[node] += sum(size[c] for c in ch)
             else:
                 x[node] = slot
                 slot += 1.0

@@ -141,8 +141,8 @@
       ctx.moveTo(px, py); ctx.lineTo(x, y);
     }
     ctx.stroke();
-    // Crossover edges (second parent): dashed.
-    if (G.crossover.length) {
+    // Crossover edges (second parent): dashed, once zoomed in (at overview they would hide the tree).
+    if (G.crossover.length && r >= 2.5) {
       ctx.strokeStyle = "rgba(142,92,194,.35)"; ctx.setLineDash([3, 3]); ctx.beginPath();
       for (const [a, b] of G.crossover) {
         const i = S.idx.get(a), j = S.idx.get(b);
@@ -157,12 +157,6 @@
       ctx.strokeStyle = "rgba(123,79,201,.55)"; ctx.beginPath();
       for (const t of S.selectedDetail.analysis_of) { const j = S.idx.get(t); if (j !== undefined && a !== undefined) { ctx.moveTo(sx(a), sy(a)); ctx.lineTo(sx(j), sy(j)); } }
       ctx.stroke();
-    }
-    // Best path.
-    if (G.best_path.length > 1) {
-      ctx.strokeStyle = "#f0a202"; ctx.lineWidth = 3.5; ctx.beginPath();
-      G.best_path.forEach((id, k) => { const i = S.idx.get(id); if (i !== undefined) (k ? ctx.lineTo : ctx.moveTo).call(ctx, sx(i), sy(i)); });
-      ctx.stroke(); ctx.lineWidth = 1;
     }
     // Nodes, batched by (fill, shape): a few dozen fills for any number of nodes.
     const buckets = new Map(), small = r < 2.5;
@@ -181,6 +175,12 @@
       else for (const i of list) shapePath(ctx, shape, sx(i), sy(i), r);
       ctx.fill();
       if (!small && (color === PENDING || color === INVALID)) { ctx.strokeStyle = "#7d8393"; ctx.stroke(); }
+    }
+    // Best path, over the nodes so that it stays visible at any zoom.
+    if (G.best_path.length > 1) {
+      ctx.strokeStyle = "rgba(240,162,2,.85)"; ctx.lineWidth = 3; ctx.beginPath();
+      G.best_path.forEach((id, k) => { const i = S.idx.get(id); if (i !== undefined) (k ? ctx.lineTo : ctx.moveTo).call(ctx, sx(i), sy(i)); });
+      ctx.stroke(); ctx.lineWidth = 1;
     }
     // Search matches and the selection.
     const ring = (i, color, rr, lw) => { ctx.strokeStyle = color; ctx.lineWidth = lw; ctx.beginPath(); ctx.arc(sx(i), sy(i), rr, 0, 2 * Math.PI); ctx.stroke(); };
@@ -493,5 +493,7 @@
     if (S.runs.length) await openRun(S.runs[0].run_id);
   }
   S.select = select;
+  S.draw = draw;
+  S.hit = hit;
   S.ready = main();
 })();
