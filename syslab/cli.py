@@ -383,9 +383,9 @@ def import_shinka_cmd(
 def reproduce(
     target: str = typer.Argument(..., help="`adrs` (paper case studies) or a run directory."),
     problems: str | None = typer.Option(None, "--problems", help="adrs: comma-separated problems."),
-    budget: int | None = typer.Option(None, "--budget", help="adrs: evaluations per problem."),
+    budget: int | None = typer.Option(None, "--budget", help="adrs: evaluations per problem (default 40)."),
     workers: int = typer.Option(1, "--workers", "-w", help="Evaluations in parallel."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="adrs: output directory."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="adrs: output directory (default runs/adrs)."),
     seed: int = typer.Option(0, "--seed", help="adrs: random seed."),
     top_k: int = typer.Option(3, "--top-k", help="run: re-evaluate the k best candidates too."),
     rel_tol: float | None = typer.Option(
@@ -402,7 +402,7 @@ def reproduce(
                 raise SyslabError(f"syslab reproduce adrs is not available in this install ({e})") from None
 
             names = [p.strip() for p in problems.split(",") if p.strip()] if problems else None
-            reproduce_adrs(names, budget, out, workers, seed)
+            reproduce_adrs(names, budget or 40, out or Path("runs") / "adrs", workers, seed)
             return
         from syslab.artifacts.reproduce import print_reproduction, reproduce_run
 
