@@ -33,8 +33,9 @@
   }
 
   // Axes box with ticks; returns the data->pixel mapping.
-  function axes(ctx, w, h, xr, yr, xlabel, ylabel) {
-    const m = { l: 58, r: 12, t: 10, b: 34 };
+  function axes(ctx, w, h, xr, yr, xlabel, ylabel, opts) {
+    const o = opts || {};
+    const m = { l: 58, r: 12, t: o.top || 10, b: 34 };
     const X = (v) => m.l + (v - xr[0]) / (xr[1] - xr[0]) * (w - m.l - m.r);
     const Y = (v) => h - m.b - (v - yr[0]) / (yr[1] - yr[0]) * (h - m.t - m.b);
     ctx.strokeStyle = "#c9ccd6"; ctx.fillStyle = "#556"; ctx.lineWidth = 1;
@@ -46,10 +47,9 @@
       ctx.strokeStyle = "#eef0f4"; ctx.beginPath(); ctx.moveTo(m.l + 1, Y(v)); ctx.lineTo(w - m.r, Y(v)); ctx.stroke();
     }
     ctx.textAlign = "center"; ctx.textBaseline = "top";
-    for (let i = 0; i <= 5; i++) {
-      const v = xr[0] + (xr[1] - xr[0]) * i / 5;
-      ctx.fillText(nice(v), X(v), h - m.b + 4);
-    }
+    // Integer axes (evaluation counts) get whole-number ticks.
+    const step = o.intX ? Math.max(1, Math.ceil((xr[1] - xr[0]) / 6)) : (xr[1] - xr[0]) / 5;
+    for (let v = xr[0]; v <= xr[1] + 1e-9; v += step) ctx.fillText(nice(v), X(v), h - m.b + 4);
     ctx.fillText(xlabel || "", (m.l + w - m.r) / 2, h - 14);
     ctx.save(); ctx.translate(12, (m.t + h - m.b) / 2); ctx.rotate(-Math.PI / 2);
     ctx.textBaseline = "middle"; ctx.fillText(ylabel || "", 0, 0); ctx.restore();
@@ -68,7 +68,7 @@
     if (!score.evaluations) { emptyNote(ctx, w, h, "no evaluations yet"); return; }
     const xr = [0, Math.max(1, score.evaluations) + 1];
     const yr = extent(score.points.map((p) => p[1]), 0.08);
-    const { X, Y } = axes(ctx, w, h, xr, yr, "evaluation", "score (higher is better)");
+    const { X, Y } = axes(ctx, w, h, xr, yr, "evaluation", "score (higher is better)", { intX: true });
     ctx.strokeStyle = "rgba(210,64,47,.7)";
     for (const [i] of score.invalid) { ctx.beginPath(); ctx.moveTo(X(i), Y(yr[0])); ctx.lineTo(X(i), Y(yr[0]) - 6); ctx.stroke(); }
     ctx.fillStyle = "rgba(45,143,184,.65)";
@@ -90,7 +90,7 @@
     const nb = f.totals.length;
     if (!f.totals.some((t) => t > 0)) { emptyNote(ctx, w, h, "no evaluations yet"); return; }
     const yr = [0, 1];
-    const { X, Y } = axes(ctx, w, h, [0, f.edges[nb]], yr, "evaluation", "share of attempts failing");
+    const { X, Y } = axes(ctx, w, h, [0, f.edges[nb]], yr, "evaluation", "share of attempts failing", { intX: true, top: 26 });
     for (let b = 0; b < nb; b++) {
       if (!f.totals[b]) continue;
       let acc = 0;
@@ -106,8 +106,8 @@
     let lx = 64;
     ctx.textAlign = "left"; ctx.textBaseline = "top";
     f.kinds.forEach((k, j) => {
-      ctx.fillStyle = PALETTE[j % PALETTE.length]; ctx.fillRect(lx, 12, 9, 9);
-      ctx.fillStyle = "#334"; ctx.fillText(k, lx + 12, 11); lx += ctx.measureText(k).width + 26;
+      ctx.fillStyle = PALETTE[j % PALETTE.length]; ctx.fillRect(lx, 3, 9, 9);
+      ctx.fillStyle = "#334"; ctx.fillText(k, lx + 12, 2); lx += ctx.measureText(k).width + 26;
     });
     if (!f.kinds.length) emptyNote(ctx, w, h, "no failures");
   }
@@ -186,7 +186,7 @@
     canvas.dataset.points = String(all.length);
     if (!all.length) { emptyNote(ctx, w, h, "no valid candidates yet"); return; }
     const xr = [0, Math.max(...all.map((p) => p[0])) + 1], yr = extent(all.map((p) => p[1]), 0.08);
-    const { X, Y } = axes(ctx, w, h, xr, yr, "evaluation", "best score so far");
+    const { X, Y } = axes(ctx, w, h, xr, yr, "evaluation", "best score so far", { intX: true });
     curves.forEach((c, k) => {
       ctx.strokeStyle = PALETTE[(k + 3) % PALETTE.length]; ctx.lineWidth = 2; ctx.beginPath();
       let started = false, prev = null;
