@@ -256,9 +256,13 @@ def browse(
             f"[yellow]warning:[/] binding {host}: anyone who can reach this interface can read these "
             "runs (code, logs, prompts); there is no authentication"
         )
-    console.print(f"syslab browse: http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl-C to stop)")
     try:
-        serve(run_dirs, host=host, port=port)
+        serve(
+            run_dirs,
+            host=host,
+            port=port,
+            announce=lambda url: console.print(f"syslab browse: {url}  (Ctrl-C to stop)"),
+        )
     except SyslabError as e:
         _fail(e)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -167,9 +168,17 @@ def create_app(run_dirs: list[Path], host: str = "127.0.0.1") -> FastAPI:
     return app
 
 
-def serve(run_dirs: list[Path], host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve the browse app until interrupted (uvicorn, no reload, no debug)."""
+def serve(
+    run_dirs: list[Path],
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the browse app until interrupted (uvicorn, no reload, no debug); `announce` gets the
+    URL once the runs are open."""
     import uvicorn
 
     app = create_app(run_dirs, host=host)
+    if announce:
+        announce(f"http://{'[' + host + ']' if ':' in host else host}:{port}/")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -181,3 +181,13 @@ def test_logic_and_compare(client: TestClient, rid: str, finished_run: Path, sec
 def test_not_a_run_directory(tmp_path: Path) -> None:
     with pytest.raises(SyslabError, match="not a syslab run directory"):
         create_app([tmp_path])
+
+
+def test_cli_browse_refuses_a_non_run(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from syslab.cli import app
+
+    result = CliRunner().invoke(app, ["browse", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not a syslab run directory" in result.output and "http://" not in result.output
