@@ -95,6 +95,9 @@ def map_elites(view: RunView) -> dict[str, Any]:
     """The configured MAP-Elites grid rebuilt from node metrics and code: the elite (best score)
     of each cell. `diversity` depends on the archive at insertion time, which is not recorded, so
     it is recomputed against the final top-10 candidates (said so in `notes`)."""
+    cached = view.cache.get("map_elites")
+    if cached and cached[0] == view.rev:
+        return cached[1]
     from syslab.search.settings import SearchSettings
 
     try:
@@ -143,13 +146,15 @@ def map_elites(view: RunView) -> dict[str, Any]:
             c["count"] += 1
             if n.score > c["score"]:
                 c["id"], c["score"] = n.id, n.score
-    return {
+    out = {
         "dims": dims,
         "bins": [settings.bins(d) for d in dims],
         "ranges": [list(settings.feature_range(d)) for d in dims],
         "cells": cells,
         "notes": notes,
     }
+    view.cache["map_elites"] = (view.rev, out)
+    return out
 
 
 def pareto(view: RunView) -> dict[str, Any] | None:

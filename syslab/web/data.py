@@ -61,6 +61,8 @@ class RunView:
         self._lock = threading.Lock()
         self._graph: dict[str, Any] | None = None
         self._code_len: dict[int, int] = {}
+        self.signatures: dict[int, object] = {}  # node id -> MinHash signature (code never changes)
+        self.cache: dict[str, tuple[int, Any]] = {}  # view name -> (rev it was computed at, value)
         self.refresh()
 
     def refresh(self) -> bool:

@@ -404,6 +404,7 @@
       ["attempts", s.attempts], ["analyst notes", s.analyses], ["best", s.best ? `#${s.best.id} score ${C.nice(s.best.score)}` : "—"],
       ["failures", Object.entries(s.failure_counts).map(([k, v]) => `${k} ${v}`).join(", ") || "none"]];
     for (const [k, v] of rows) rt.append(el("tr", {}, el("th", { text: k }), el("td", { text: String(v) })));
+    if (!$("map-plot").dataset.cells) $("map-notes").textContent = "computing the grid (reads every candidate's code once)…";
     api(runUrl("map_elites")).then((g) => { C.mapPlot($("map-plot"), g, pick); $("map-notes").textContent = g.notes || "colour: the cell elite's score; click a cell to open its elite"; });
   }
   const pick = (id) => { showTab("graph"); select(id); if (S.idx.has(id)) { centreOn(S.idx.get(id)); draw(); } };
