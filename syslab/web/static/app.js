@@ -393,7 +393,7 @@
     C.scorePlot($("score-plot"), s.score);
     C.failurePlot($("failure-plot"), s.failures);
     C.paretoPlot($("pareto-plot"), s.pareto, pick);
-    $("pareto-notes").textContent = s.pareto ? `${s.pareto.front.length} candidates on the front (red)` : "";
+    $("pareto-notes").textContent = s.pareto ? `${s.pareto.front.length} on the front (red), of ${s.pareto.points.length} valid candidates` : "";
     const ct = $("cost-table"); ct.textContent = "";
     ct.append(el("tr", {}, ...["model", "role", "calls", "errors", "prompt tok", "completion tok", "cost $"].map((t) => el("th", { text: t }))));
     for (const r of s.cost.rows) ct.append(el("tr", {}, ...[r.model, r.role, r.calls, r.errors, r.prompt_tokens, r.completion_tokens, r.cost_usd.toFixed(4)].map((t) => el("td", { text: String(t) }))));
