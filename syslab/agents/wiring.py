@@ -90,6 +90,8 @@ def build_llm_agents(config: Any, task: Any, resume_store: Any = None) -> Any:
     proposer, analyst = _llm_pair(settings, client, resume_store)
     if kind == "local":
         proposer.name = "local"
+        # A 135M model's JSON notes are noise and cost minutes of CPU each: the record-derived notes serve better.
+        analyst = HeuristicAnalyst()
     return _agents(kind, reason, proposer, analyst, client.usage_by_model, closers, recorder)
 
 

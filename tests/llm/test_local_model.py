@@ -56,6 +56,37 @@ def test_local_server_answers_and_stops(tmp_path):
     assert server.proc is None and not _port_open(port)
 
 
+def test_server_dies_with_a_killed_parent(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, time\n"
+        "from syslab.agents.local_model import LocalModelServer\n"
+        "s = LocalModelServer()\n"
+        "s.start()\n"
+        "print(s.port, s.proc.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
+    port, pid = (int(x) for x in parent.stdout.readline().split())
+    assert _port_open(port)
+    parent.send_signal(signal.SIGKILL)  # no cleanup code runs in the parent
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _port_open(port):
+        time.sleep(0.2)
+    assert not _port_open(port), "the model server outlived its killed parent"
+    stat = Path(f"/proc/{pid}/stat")
+    assert (
+        not stat.exists() or stat.read_text().split(")")[-1].split()[0] == "Z"
+    )  # gone, or a zombie awaiting reaping
+
+
 @pytest.mark.slow
 def test_run_with_local_model_records_exchanges(tmp_path, monkeypatch):
     from syslab.artifacts.schema import NodeKind
