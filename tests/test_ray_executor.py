@@ -74,3 +74,11 @@ def test_lost_worker_is_retried_and_recorded(executor) -> None:  # noqa: ANN001
     assert result.artifacts["report"] == {"done": 1}
     assert result.artifacts["ray_attempts"] == 2
     assert "WorkerCrashedError" in result.artifacts["ray_lost_workers"][0]
+
+
+def test_gpu_task_on_a_ray_without_gpus_is_refused(executor) -> None:  # noqa: ANN001
+    from syslab.errors import SyslabError
+
+    with pytest.raises(SyslabError, match="needs a GPU and this Ray has none"):
+        make_executor("ray", workers=1, gpu=True)
+    assert ray.is_initialized()  # the shared Ray (not started by the refused executor) is still up

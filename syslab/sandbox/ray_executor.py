@@ -71,6 +71,8 @@ class RayExecutor:
         self.gpu = gpu
         self.max_retries = max(0, max_retries)
         self._owns_ray = False
+        self._lock = threading.Lock()
+        self._pending: set[Future] = set()
         if not ray.is_initialized():
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report from a sandbox host
             common = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": False}
@@ -84,11 +86,18 @@ class RayExecutor:
                     **common,
                 )
             self._owns_ray = True
+        if gpu and not ray.cluster_resources().get("GPU"):
+            # A GPU task would wait forever for a GPU that is not there; an autoscaling
+            # cluster may add one later, so only the local case is refused.
+            if not address:
+                from syslab.errors import SyslabError
+
+                self.shutdown()
+                raise SyslabError("--executor ray: the task needs a GPU and this Ray has none (num_gpus=0)")
+            logging.getLogger(__name__).warning("Ray cluster reports no GPU yet; GPU evaluations will wait")
         # Retries are ours (see _attempt) so that each one is counted and recorded.
         self._remote = ray.remote(_ray_evaluate).options(num_cpus=1, num_gpus=1 if gpu else 0, max_retries=0)
         self._lost = _lost_worker_errors()
-        self._lock = threading.Lock()
-        self._pending: set[Future] = set()
 
     def submit(self, job: EvalJob) -> Future[EvaluationResult]:
         outer: Future[EvaluationResult] = Future()
