@@ -144,3 +144,20 @@ def test_missing_task_image_is_a_spec_error(sandbox, tmp_path: Path) -> None:  #
     (task_dir / "task.toml").write_text(toml + 'image = "no-such-image:1"\n')  # appended under [sandbox]
     with pytest.raises(SpecError, match=r"task.toml: sandbox.image: image 'no-such-image:1' is not present"):
         ensure_task_image(load_task(task_dir))
+
+
+@pytest.mark.docker
+def test_task_dockerfile_is_built_locally(sandbox, tmp_path: Path) -> None:  # noqa: ANN001
+    from syslab.sandbox.docker import DockerSandbox
+    from syslab.sandbox.images import ensure_task_image
+
+    task_dir = tmp_path / "dftask"
+    shutil.copytree(HOSTILE_TASK, task_dir)
+    toml = (HOSTILE_TASK / "task.toml").read_text().replace('"hostile"', '"dftask"')
+    (task_dir / "task.toml").write_text(toml + 'dockerfile = "Dockerfile"\n')  # appended under [sandbox]
+    (task_dir / "Dockerfile").write_text("FROM syslab-base:py3\nRUN echo built-here > /etc/syslab-marker\n")
+    tag = ensure_task_image(load_task(task_dir))
+    assert tag.startswith("syslab-task-dftask:")
+    res = DockerSandbox(image=tag).run(["cat", "/etc/syslab-marker"], tmp_path, Limits(timeout_s=20))
+    assert res.exit_code == 0 and res.stdout == "built-here\n", res.stderr
+    sandbox.client.images.remove(tag, force=True)
