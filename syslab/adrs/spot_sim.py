@@ -30,6 +30,10 @@ class Job:
     duration_s: float
     progress: list | None = None
 
+    @property
+    def is_done(self) -> bool:  # leaderboard strategies read self.task.is_done
+        return self.duration_s - sum(self.progress or []) <= 1e-8
+
 
 class TraceEnv:
     """One region's availability trace, with the attributes strategies read."""
