@@ -21,7 +21,7 @@ from syslab.adrs.reproduce import PROBLEMS, published  # noqa: E402
 
 def entries(problem: str) -> list[tuple[str, str]]:
     out = [("evaluate", "full")]
-    if problem == "cant_be_late":
+    if problem in ("cant_be_late", "cant_be_late_multi"):
         out.insert(0, ("evaluate_quick", "stage 1 (quick)"))
     return out
 
