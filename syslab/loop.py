@@ -354,6 +354,9 @@ class Engine:
         # Every evaluation counts (migration timing, children counts); only valid ones are placed.
         self.population.add(node, self.code_of(node.id))
         if self.task.better(node.score if node.valid else None, self.best.score if self.best else None):
+            from syslab.artifacts.logic import note_new_best
+
+            note_new_best(self.store, node, self.best)  # a pivot when the best moves to another line
             self.best = node
             if hasattr(self.store, "set_best"):
                 self.store.set_best(node.id)

@@ -32,15 +32,31 @@ def _completed(run_dir: Path) -> dict[int, tuple]:
 def _start(args: list[str]) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "syslab.cli", *args, "-q"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
 
 
 def test_sigkill_and_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
     rng = random.Random(1234)
     out = tmp_path / "runs"
-    proc = _start(["run", str(QUADRATIC), "--budget", str(BUDGET), "--workers", "2", "--out", str(out),
-                   "--proposer", "mutate", "--name", "r"])
+    proc = _start(
+        [
+            "run",
+            str(QUADRATIC),
+            "--budget",
+            str(BUDGET),
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+            "--proposer",
+            "mutate",
+            "--name",
+            "r",
+        ]
+    )
     run_dir = out / "r"
     kills = 0
     seen: dict[int, tuple] = {}

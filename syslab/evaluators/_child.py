@@ -59,7 +59,10 @@ def _frames(tb: object) -> list[str]:
 
 def _rejection_kind(exc: BaseException) -> str | None:
     for cls in type(exc).__mro__:
-        if cls.__name__ == "CandidateRejected" and cls.__module__ in ("syslab.evaluators.failures", "syslab.evaluators.base"):
+        if cls.__name__ == "CandidateRejected" and cls.__module__ in (
+            "syslab.evaluators.failures",
+            "syslab.evaluators.base",
+        ):
             kind = getattr(exc, "kind", "invalid_output")
             return str(getattr(kind, "value", kind))
     return None
