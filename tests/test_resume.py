@@ -14,7 +14,7 @@ from syslab.artifacts.schema import NodeKind, NodeStatus
 from syslab.artifacts.store import RunStore
 
 QUADRATIC = Path(__file__).parent / "fixtures" / "tasks" / "quadratic"
-BUDGET = 24
+BUDGET = 60
 
 
 def _completed(run_dir: Path) -> dict[int, tuple]:
@@ -70,7 +70,7 @@ def test_sigkill_and_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
                     break
             except Exception:  # noqa: BLE001 - the store may be mid-creation
                 continue
-        time.sleep(rng.uniform(0.2, 1.5))
+        time.sleep(rng.uniform(0.2, 0.9))
         if proc.poll() is not None:
             break
         os.killpg(proc.pid, signal.SIGKILL)
