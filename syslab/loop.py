@@ -117,8 +117,13 @@ class Engine:
             tail = self.store.get_blob(node.evidence["stderr"]).decode(errors="replace")[-1500:]
         if node.failure_kind and "traceback" in node.evidence:
             tail = self.store.get_blob(node.evidence["traceback"]).decode(errors="replace")[-1500:]
+        parent_score = None
+        if node.parent_id is not None and node.kind != NodeKind.analysis:
+            parent_score = self.store.get_node(node.parent_id).score
         return CandidateView(
             node_id=node.id,
+            parent_id=node.parent_id,
+            parent_score=parent_score,
             code=self.code_of(node.id) if with_code else "",
             score=node.score,
             metrics=node.metrics,
@@ -314,6 +319,7 @@ class Engine:
             self._link_llm_calls(proposal, node.id)
             self.checkpoint()
         slot.finished = True
+        self._observe(slot, node)
         self.recent_failures.append(self.view(node, with_code=False))
         if self.on_record:
             self.on_record(node, evaluated=False)
@@ -349,6 +355,7 @@ class Engine:
                 failure=Failure(kind=FailureKind.evaluator_error, message=f"executor: {e!r}")
             )
         node = self.finish_node(slot.node, result)
+        self._observe(slot, node)
         self.counters.evaluations += 1
         self.counters.since_analysis += 1
         # Every evaluation counts (migration timing, children counts); only valid ones are placed.
@@ -366,6 +373,22 @@ class Engine:
             self.recent_failures.append(self.view(node, with_code=False))
         if self.on_record:
             self.on_record(node, evaluated=True)
+
+    def _observe(self, slot: Slot, node: Node) -> None:
+        """Tell an adaptive proposer (the model bandit) how its proposal did."""
+        observe = getattr(self.proposer, "observe", None)
+        if observe is None or slot.proposal is None or slot.requeued_code is not None:
+            return
+        try:
+            proposal = slot.proposal.result()
+        except Exception:  # noqa: BLE001 - a crashed proposer has nothing to learn from
+            return
+        improvement = 0.0
+        if node.valid and node.score is not None and node.parent_id is not None:
+            parent_score = self.store.get_node(node.parent_id).score
+            if parent_score is not None:
+                improvement = node.score - parent_score
+        observe(proposal, improvement)
 
     def finish_node(self, node: Node, result: EvaluationResult) -> Node:
         """Store an evaluation result on its node (and evidence blobs), with a checkpoint."""
@@ -405,6 +428,9 @@ class Engine:
             state["counters"] = self.counters.to_state()
             self.store.set_state("population", self.population.to_state())
         self.store.set_state("loop", state)
+        proposer_state = getattr(self.proposer, "state", None)
+        if callable(proposer_state):
+            self.store.set_state("proposer", proposer_state())
 
     checkpoint_every: int = 50
 
