@@ -391,6 +391,7 @@ def reproduce(
     workers: int = typer.Option(1, "--workers", "-w", help="Evaluations in parallel."),
     out: Path | None = typer.Option(None, "--out", "-o", help="adrs: output directory (default runs/adrs)."),
     seed: int = typer.Option(0, "--seed", help="adrs: random seed."),
+    proposer: str = typer.Option("auto", "--proposer", help="adrs: auto | llm | local | mutate."),
     top_k: int = typer.Option(3, "--top-k", help="run: re-evaluate the k best candidates too."),
     rel_tol: float | None = typer.Option(
         None, "--rel-tol", help="run: relative tolerance (default: exact if deterministic, else 0.05)."
@@ -406,7 +407,7 @@ def reproduce(
                 raise SyslabError(f"syslab reproduce adrs is not available in this install ({e})") from None
 
             names = [p.strip() for p in problems.split(",") if p.strip()] if problems else None
-            reproduce_adrs(names, budget or 40, out or Path("runs") / "adrs", workers, seed)
+            reproduce_adrs(names, budget or 40, out or Path("runs") / "adrs", workers, seed, proposer)
             return
         from syslab.artifacts.reproduce import print_reproduction, reproduce_run
 

@@ -44,7 +44,12 @@ def _fmt(v: float | None) -> str:
 
 
 def reproduce_adrs(
-    problems: list[str] | None, budget: int, out_dir: Path, workers: int = 1, seed: int = 0
+    problems: list[str] | None,
+    budget: int,
+    out_dir: Path,
+    workers: int = 1,
+    seed: int = 0,
+    proposer: str = "auto",
 ) -> list[dict[str, Any]]:
     """Run one evolution per problem; print a table, write `adrs.csv` and `adrs.png` in out_dir."""
     from syslab.config import BudgetConfig, ExecutorConfig, RunConfig
@@ -61,6 +66,7 @@ def reproduce_adrs(
             executor=ExecutorConfig(workers=workers),
             out=out_dir / "runs",
             run_name=f"adrs-{problem}-s{seed}",
+            proposer=proposer,
         )
         result = run_evolution(task_dir(problem), config)
         histories[problem] = list(result.history)
