@@ -23,6 +23,7 @@ import numpy as np
 from syslab.search import selection as sel
 from syslab.search.features import Cell, describe
 from syslab.search.novelty import Signature, decode_signature, encode_signature
+from syslab.search.pareto import crowding_distances, dominates  # noqa: F401 - re-exported
 from syslab.search.settings import SearchSettings
 
 STATE_VERSION = 1
@@ -126,28 +127,6 @@ def ring_moves(islands: Sequence[Sequence[int]], rank: Callable[[int], Any], cou
             if node_id not in there:
                 moves.append(Move(i, dst, node_id))
     return moves
-
-
-def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
-    """a Pareto-dominates b (all objectives maximised): no worse anywhere, better somewhere."""
-    return all(x >= y for x, y in zip(a, b, strict=True)) and any(x > y for x, y in zip(a, b, strict=True))
-
-
-def crowding_distances(points: Sequence[Sequence[float]]) -> list[float]:
-    """NSGA-II crowding distance; boundary points get infinity."""
-    n = len(points)
-    dist = [0.0] * n
-    if n == 0:
-        return dist
-    for k in range(len(points[0])):
-        order = sorted(range(n), key=lambda i: points[i][k])
-        lo, hi = points[order[0]][k], points[order[-1]][k]
-        dist[order[0]] = dist[order[-1]] = math.inf
-        if hi == lo:
-            continue
-        for j in range(1, n - 1):
-            dist[order[j]] += (points[order[j + 1]][k] - points[order[j - 1]][k]) / (hi - lo)
-    return dist
 
 
 def rng_state(rng: random.Random) -> list[Any]:
