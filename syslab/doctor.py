@@ -107,10 +107,13 @@ def _llm_endpoint() -> Check:
             ok=True,
             detail=f"{base or 'api.openai.com'} (key {'set' if key else 'unset'})",
         )
+    from syslab.agents.local_model import local_model_available
+
+    fallback = "the bundled local model" if local_model_available() else "the offline proposer"
     return Check(
         name="llm endpoint",
         ok=False,
-        detail="none configured: runs use the offline proposer",
+        detail=f"none configured: `--proposer auto` runs use {fallback}",
         hint="set OPENAI_BASE_URL / OPENAI_API_KEY",
     )
 
