@@ -40,3 +40,39 @@ def test_reproduce_writes_table_csv_and_plot(tmp_path, monkeypatch):
 def test_unknown_problem(tmp_path):
     with pytest.raises(Exception, match="unknown ADRS problem"):
         reproduce.task_dir("nope")
+
+
+def test_reproduce_cli_runs_a_real_evolution(tmp_path):
+    """`syslab reproduce adrs` end to end: real runs through the sandbox, table, CSV and plot."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "syslab.cli",
+            "reproduce",
+            "adrs",
+            "--problems",
+            "prism",
+            "--budget",
+            "4",
+            "--proposer",
+            "mutate",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    with open(tmp_path / "adrs.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["problem"] == "prism" and int(row["evaluations"]) == 4
+    assert float(row["seed_score"]) == pytest.approx(60.82, abs=0.01)  # the leaderboard's greedy baseline
+    assert float(row["our_best"]) >= float(row["seed_score"])
+    run_dir = tmp_path / "runs" / "adrs-prism-s0"
+    assert (run_dir / "syslab.db").is_file() and (run_dir / "logic.yaml").is_file()
+    assert "prism" in out.stdout
