@@ -109,6 +109,7 @@ class Run:
             dedup=dedup,
         )
         self.engine.checkpoint_every = config.pipeline.checkpoint_every
+        self.engine.max_duplicate_retries = settings.max_duplicate_retries
         self.engine.may_attempt = self.may_attempt
         self.progress = Progress(enabled=config.progress, total=self.budget_evals, task=task)
         self.engine.on_record = self._on_record
