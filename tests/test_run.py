@@ -210,3 +210,31 @@ def test_gpu_task_without_gpu_is_refused_up_front(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "needs a GPU" in out.stderr and "syslab eval" in out.stderr
     assert not (tmp_path / "runs").exists()  # nothing started, nothing half-recorded
+
+
+def test_duplicates_are_recorded_and_reasked_within_bound(tmp_path: Path, monkeypatch) -> None:
+    """A proposer that keeps returning its parent: every attempt is a recorded duplicate node,
+    re-asked at most search.max_duplicate_retries times per slot, and the run still ends."""
+    import syslab.agents.select as select
+    from syslab.agents.base import Proposal
+
+    class Repeater:
+        name = "repeater"
+
+        def propose(self, request):  # noqa: ANN001, ANN201
+            return Proposal(code=request.parent.code, operator="repeat", note=f"attempt {request.attempt}")
+
+    monkeypatch.setattr(
+        select,
+        "build_agents",
+        lambda config, task, resume_store=None: select.Agents("mutate", "test", Repeater(), None),
+    )
+    cfg = _config(tmp_path, budget={"evaluations": 3}, search={"max_duplicate_retries": 2}, analyst_every=0)
+    result = run_evolution(QUADRATIC, cfg)
+    assert result.stop_reason == "attempts" and result.evaluations == 1  # only the seed was ever evaluated
+    store = RunStore.open(result.run_dir, readonly=True)
+    dups = [n for n in store.nodes() if n.failure_kind == "duplicate"]
+    assert dups and all(n.failure_message == "duplicate of node 0" for n in dups)
+    assert {n.note for n in dups} <= {"attempt 0", "attempt 1", "attempt 2"}  # never a 4th ask
+    assert len(dups) == store.count_nodes() - 1
+    store.close()
