@@ -24,6 +24,15 @@ def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.6g}"
 
 
+def _primary_metric(task_dir: str) -> str | None:
+    from syslab.task import load_task
+
+    try:
+        return load_task(task_dir).primary_metric
+    except SyslabError:  # the task moved or changed: fall back to any shared metric
+        return None
+
+
 def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = False) -> None:
     store = open_run(run_dir)
     man = store.manifest
@@ -37,6 +46,15 @@ def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = Fa
     console.print(f"isolation: {iso}")
     evaluated = [n for n in nodes if n.status.value in ("evaluated", "failed") and n.wall_s is not None]
     console.print(f"{len(nodes)} attempts, {len(evaluated)} evaluations, {analyses} analyst notes")
+    seed = next((n for n in nodes if n.kind == NodeKind.seed), None)
+    best = store.best_node()
+    if seed is not None and best is not None:
+        metric = _primary_metric(man.task_dir) or next((k for k in seed.metrics if k in best.metrics), None)
+        if metric is not None:
+            console.print(
+                f"seed {metric}={_fmt(seed.metrics[metric])} -> best {metric}="
+                f"{_fmt(best.metrics[metric])} (node {best.id}, score {_fmt(best.score)})"
+            )
     valid = sorted((n for n in nodes if n.valid and n.score is not None), key=lambda n: -n.score)
     metric_names = sorted({k for n in valid[:top] for k in n.metrics})[:5]
     table = Table("node", "parent", "op", "score", *metric_names, "note", title="best candidates")
