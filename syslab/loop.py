@@ -26,45 +26,8 @@ from syslab.artifacts.schema import Edge, EdgeKind, Node, NodeKind, NodeStatus
 from syslab.artifacts.store import RunStore
 from syslab.evaluators.base import EvaluationResult, Failure, FailureKind
 from syslab.sandbox.executor import EvalJob, Executor
+from syslab.slots import LoopCounters, Slot, done_future, slot_rng
 from syslab.task import Task
-
-
-def slot_rng(seed: int, index: int) -> random.Random:
-    """Independent, reproducible randomness for slot `index` of a run."""
-    return random.Random(f"syslab:{seed}:{index}")
-
-
-@dataclass
-class Slot:
-    index: int
-    parent_id: int
-    island: int
-    inspiration_ids: list[int]
-    attempt: int = 0
-    proposal: Future[Proposal] | None = None
-    node: Node | None = None  # set once applied and recorded as running
-    evaluation: Future[EvaluationResult] | None = None
-    finished: bool = False  # recorded as failed before evaluation
-    requeued_code: str | None = None  # resume: an interrupted candidate evaluated again
-
-
-def done_future(value: Any) -> Future:
-    f: Future = Future()
-    f.set_result(value)
-    return f
-
-
-@dataclass
-class LoopCounters:
-    slots: int = 0  # slot indices handed out (the RNG state)
-    evaluations: int = 0  # evaluations recorded (seed included)
-    submitted: int = 0  # evaluations submitted (seed included)
-    attempts: int = 0  # proposals made (failed ones too)
-    since_analysis: int = 0
-    last_checkpoint: int = 0  # node id the population checkpoint covers up to
-
-    def to_state(self) -> dict[str, int]:
-        return dict(self.__dict__)
 
 
 @dataclass

@@ -15,8 +15,8 @@ from syslab.artifacts.schema import Node, NodeKind, NodeStatus
 from syslab.artifacts.store import RunStore
 from syslab.config import RunConfig
 from syslab.errors import SyslabError
-from syslab.loop import LoopCounters
 from syslab.run import Run, RunResult
+from syslab.slots import LoopCounters
 from syslab.task import load_task
 
 
