@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +46,7 @@ class Engine:
     capacity: int
     ordered: bool = True
     proposal_workers: int = 1
-    dedup: Any = None  # syslab.run.Dedup
+    dedup: Any = None  # syslab.population_adapter.Dedup
     counters: LoopCounters = field(default_factory=LoopCounters)
     notes: str = ""
     best: Node | None = None
@@ -53,6 +54,9 @@ class Engine:
     history: list[tuple[int, float | None, float | None]] = field(default_factory=list)
     recent_failures: collections.deque = field(default_factory=lambda: collections.deque(maxlen=4))
     on_record: Any = None  # callback(node) for progress and analysis
+    may_attempt: Callable[[], bool] = lambda: True  # the run's attempt budget
+    checkpoint_every: int = 100  # evaluations between population checkpoints
+    max_duplicate_retries: int = 2  # re-asks of the proposer after a duplicate
 
     def __post_init__(self) -> None:
         self.slots: collections.deque[Slot] = collections.deque()
@@ -60,7 +64,6 @@ class Engine:
             max(1, self.proposal_workers), thread_name_prefix="syslab-propose"
         )
         self._code_cache: collections.OrderedDict[int, str] = collections.OrderedDict()
-        self.max_duplicate_retries = 3
 
     # -- code access ---------------------------------------------------------------------
     def code_of(self, node_id: int) -> str:
@@ -224,7 +227,7 @@ class Engine:
             self._record_failed(
                 slot, node, proposal, Failure(kind=FailureKind.duplicate, message=msg), proposal.code
             )
-            if slot.attempt < self.max_duplicate_retries and self._may_attempt():
+            if slot.attempt < self.max_duplicate_retries and self.may_attempt():
                 retry = Slot(
                     index=slot.index,
                     parent_id=slot.parent_id,
@@ -395,8 +398,6 @@ class Engine:
         if callable(proposer_state):
             self.store.set_state("proposer", proposer_state())
 
-    checkpoint_every: int = 50
-
     # -- waiting -----------------------------------------------------------------------------
     def wait_any(self, timeout: float | None = None) -> None:
         pending: list[Future] = []
@@ -415,9 +416,6 @@ class Engine:
 
     def in_flight(self) -> int:
         return len(self.slots)
-
-    def _may_attempt(self) -> bool:
-        return self.may_attempt() if hasattr(self, "may_attempt") else True
 
     def shutdown(self) -> None:
         self._proposal_pool.shutdown(wait=False, cancel_futures=True)
