@@ -27,11 +27,10 @@ from typing import Any
 
 import yaml
 
+from syslab.artifacts.ara_trace import count_tree_nodes, exploration_tree, fmt_metrics
 from syslab.artifacts.logic import Claim, LogicLayer, load_logic
 from syslab.artifacts.schema import Node, NodeKind
 from syslab.artifacts.store import RunStore
-
-MAX_NEST = 150  # deeper parent chains are attached to the question with also_depends_on (YAML depth)
 
 
 class _Writer:
@@ -45,10 +44,6 @@ class _Writer:
         path.write_text(text if text.endswith("\n") else text + "\n")
         self.files.append((rel, description))
         return rel
-
-
-def _fmt_metrics(metrics: dict[str, float]) -> str:
-    return ", ".join(f"{k}={v:.6g}" for k, v in sorted(metrics.items())) or "no metrics"
 
 
 def _claim_ids(logic: LogicLayer) -> dict[str, str]:
@@ -100,112 +95,6 @@ def _claims_md(logic: LogicLayer, ids: dict[str, str], best: Node | None, seed: 
             "",
         ]
     return "\n".join(out)
-
-
-def _tree(nodes: list[Node], logic: LogicLayer, ids: dict[str, str], claim_of: dict[int, list[str]]) -> dict:
-    cands = [n for n in nodes if n.kind != NodeKind.analysis]
-    width = max(2, len(str(len(cands) + len(logic.dead_ends) + len(logic.decisions) + 1)))
-    tid = {n.id: f"N{i + 2:0{width}d}" for i, n in enumerate(cands)}
-    counter = [len(cands) + 2]
-
-    def next_id() -> str:
-        counter[0] += 1
-        return f"N{counter[0] - 1:0{width}d}"
-
-    def exp(n: Node) -> dict:
-        if n.failure_kind:
-            result = f"failed: {n.failure_kind} ({(n.failure_message or '')[:160]})"
-        else:
-            result = f"{_fmt_metrics(n.metrics)} (valid={n.valid}, score={n.score})"
-        d: dict[str, Any] = {
-            "id": tid[n.id],
-            "type": "experiment",
-            "title": f"node {n.id}: {n.kind.value} via {n.operator or 'seed'}",
-            "support_level": "explicit",
-            "source_refs": [f"syslab.db:nodes/{n.id}"] + ([f"code.git:{n.commit}"] if n.commit else []),
-            "description": (n.note or "")[:300],
-            "result": result,
-            "status": "failed" if n.failure_kind else "completed",
-        }
-        if n.id in claim_of:
-            d["evidence"] = claim_of[n.id]
-        d["children"] = []
-        return d
-
-    question: dict[str, Any] = {
-        "id": f"N{1:0{width}d}",
-        "type": "question",
-        "title": f"Research question of task {logic.task}",
-        "support_level": "explicit",
-        "source_refs": ["logic.yaml:question"],
-        "description": logic.question,
-        "children": [],
-    }
-    built: dict[int, dict] = {}
-    depth: dict[int, int] = {}
-    for n in sorted(cands, key=lambda x: x.id):
-        node = built[n.id] = exp(n)
-        parent = n.parent_id if n.parent_id in built else None
-        depth[n.id] = depth[parent] + 1 if parent is not None else 0
-        if parent is not None and depth[n.id] <= MAX_NEST:
-            built[parent]["children"].append(node)
-        else:
-            if parent is not None:
-                node["also_depends_on"] = [tid[parent]]
-                depth[n.id] = 0
-            question["children"].append(node)
-    for d in logic.dead_ends:
-        linked = [tid[i] for i in d.node_ids if i in tid]
-        node = {
-            "id": next_id(),
-            "type": "dead_end",
-            "title": d.idea[:120],
-            "support_level": "explicit",
-            "source_refs": [f"logic.yaml:dead_ends/{d.id}"],
-            "hypothesis": f"edits of this kind could improve the program ({d.idea})",
-            "failure_mode": f"{d.idea}; nodes {', '.join(str(i) for i in d.node_ids)}",
-            "lesson": f"avoid {d.idea}",
-        }
-        if linked:
-            node["also_depends_on"] = linked
-        question["children"].append(node)
-    for dec in logic.decisions:
-        ref = [tid[dec.node_id]] if dec.node_id in tid else []
-        if dec.kind == "pivot":
-            node = {
-                "id": next_id(),
-                "type": "pivot",
-                "title": f"pivot {dec.id}",
-                "support_level": "explicit",
-                "source_refs": [f"logic.yaml:decisions/{dec.id}"],
-                "prior_direction": dec.statement.split(" to node ")[0],
-                "new_direction": f"the line of node {dec.node_id}",
-                "reason": dec.statement,
-            }
-        else:
-            node = {
-                "id": next_id(),
-                "type": "decision",
-                "title": f"analyst guidance {dec.id}",
-                "support_level": "explicit",
-                "source_refs": [f"logic.yaml:decisions/{dec.id}"]
-                + ([f"syslab.db:nodes/{dec.node_id}"] if dec.node_id is not None else []),
-                "choice": dec.statement[:400],
-                "alternatives": ["continue the search without this guidance"],
-                "rationale": "the analyst's reading of the candidates evaluated since its last note",
-            }
-        if ref:
-            node["also_depends_on"] = ref
-        question["children"].append(node)
-
-    def prune(d: dict) -> None:
-        if not d.get("children"):
-            d.pop("children", None)
-        for c in d.get("children", []):
-            prune(c)
-
-    prune(question)
-    return {"tree": [question]}
 
 
 def export_ara(run_dir: str | Path, out: str | Path) -> Path:
@@ -314,7 +203,7 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
         "|---|---|---|---|---|---|",
     ]
     for n in cands:
-        res = f"failed: {n.failure_kind}" if n.failure_kind else _fmt_metrics(n.metrics)
+        res = f"failed: {n.failure_kind}" if n.failure_kind else fmt_metrics(n.metrics)
         ledger.append(
             f"| {n.id} | {n.kind.value} | {n.status.value} | {n.operator} | {res} | "
             f"syslab.db:nodes/{n.id} code.git:{(n.commit or '-')[:12]} |"
@@ -338,7 +227,7 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
     # -- logic ---------------------------------------------------------------------------------
     claim_md = _claims_md(logic, ids, best, seed, man)
     w.write("logic/claims.md", claim_md, f"{len(logic.claims)} falsifiable claims")
-    seed_line = _fmt_metrics(seed.metrics) if seed else "seed not evaluated"
+    seed_line = fmt_metrics(seed.metrics) if seed else "seed not evaluated"
     fail_line = ", ".join(f"{k}={v}" for k, v in sorted(failures.items())) or "none"
     hyps = "\n".join(f"- {h.id} ({h.status}): {h.statement}" for h in logic.hypotheses) or "- none recorded"
     insight = (
@@ -483,8 +372,8 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
         "- **Adopted elements**: everything outside the EVOLVE-BLOCK\n",
         "the baseline this run builds on",
     )
-    tree = _tree(nodes, logic, ids, claim_of)
-    n_tree = _count(tree["tree"])
+    tree = exploration_tree(nodes, logic, ids, claim_of)
+    n_tree = count_tree_nodes(tree["tree"])
     w.write(
         "trace/exploration_tree.yaml",
         yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=100),
@@ -519,7 +408,3 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
     paper = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n\n" + "\n".join(body)
     (out / "PAPER.md").write_text(paper)
     return out
-
-
-def _count(nodes: list[dict]) -> int:
-    return sum(1 + _count(n.get("children", [])) for n in nodes)

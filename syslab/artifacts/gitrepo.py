@@ -23,6 +23,7 @@ Refs (what `git log` sees):
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import itertools
 import os
@@ -296,3 +297,16 @@ def program_commit(
         (tree, b"tree", tree_data),
         (object_sha(b"commit", commit_data), b"commit", commit_data),
     ]
+
+
+def program_diff(old: str, new: str, old_label: str, new_label: str) -> str:
+    """Unified diff of two versions of program.py, marking a last line without a newline as git does."""
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=old_label,
+        tofile=new_label,
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )

@@ -1,14 +1,11 @@
 """RunStore: one run directory = syslab.db (SQLite, WAL) + code.git + evidence/ + manifest.json.
 
-Durability: a node's git objects (blob, tree, commit; their shas are computed in-process) are
-inserted into the `git_pending` table in the same SQLite transaction as its row, and evidence
-blobs are files written before the row that names them. SQLite in WAL mode commits atomically,
-so a SIGKILL at any moment leaves a store that opens and lists every node whose `add_node`
-returned, code included. `flush` moves waiting objects into code.git as one pack per batch
-(every FLUSH_NODES nodes or FLUSH_SECONDS, on close, on a writable open), then publishes
-`refs/nodes/<id>` and `refs/heads/main`; the store's own readers (`get_code`, `diff`) see waiting
-objects too, so only raw `git` commands lag a live run by at most one batch. A writable open
-finishes a killed run's flush and rebuilds the refs from the rows.
+Durability: a node's git objects wait in SQLite in the same transaction as its row (gitpending.py),
+and evidence blobs are files written before the row that names them, so a SIGKILL at any moment
+leaves a store that opens and lists every node whose `add_node` returned, code included. `flush`
+moves waiting objects into code.git (every FLUSH_NODES nodes or FLUSH_SECONDS, on close, on a
+writable open); `get_code` and `diff` see waiting objects too, so only raw `git` lags a live run
+by at most one batch. A writable open finishes a killed run's flush and rebuilds the refs.
 
 Threads: the run loop writes from one thread, other threads may read; all use one connection
 behind a re-entrant lock. Other processes (browse, show) open with `readonly=True`, which works
@@ -18,7 +15,6 @@ while a run is writing (WAL readers do not block the writer).
 from __future__ import annotations
 
 import atexit
-import difflib
 import hashlib
 import json
 import os
@@ -34,23 +30,21 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from syslab.artifacts.blobs import BlobStore
-from syslab.artifacts.gitrepo import CodeRepo, program_commit
+from syslab.artifacts.gitpending import PendingGit
+from syslab.artifacts.gitrepo import CodeRepo, program_diff
+from syslab.artifacts.llmcalls import call_insert, call_query, row_to_call
+from syslab.artifacts.noderows import node_values, node_where, row_to_node
 from syslab.artifacts.schema import Edge, EdgeKind, LLMCall, Manifest, Node, NodeKind, NodeStatus
 from syslab.artifacts.tables import (
     BEST_SQL,
-    CALL_COLS,
-    CALL_JSON,
-    CALL_SELECT,
     CANDIDATE_KINDS,
     CHANGED_SQL,
     NODE_COLS,
     NODE_INSERT,
-    NODE_JSON,
     NODE_SELECT,
     NODE_UPDATE,
     UPDATE_COLS,
     init_schema,
-    sql_value,
 )
 from syslab.errors import SyslabError, spec_error_from_validation
 
@@ -92,15 +86,10 @@ class RunStore:
         self._lock = threading.RLock()
         self._depth = 0
         self._closed = False
-        self._repo = CodeRepo(self.run_dir / GIT_DIR, readonly=readonly)
+        self._git = PendingGit(conn, CodeRepo(self.run_dir / GIT_DIR, readonly=readonly), self._lock)
         self._blobs = BlobStore(self.run_dir / EVIDENCE_DIR, readonly=readonly)
-        self._pending_main: str | None = None  # main's new target, decided in the open transaction
-        self._main_at_flush: str | None = None  # main's target once its commit reaches code.git
-        self._unflushed: set[str] = set()  # commits still in git_pending
-        self._first_unflushed = 0.0
         self._rev = conn.execute("SELECT COALESCE(MAX(rev), 0) FROM nodes").fetchone()[0]
         self._best: tuple[float, int] | None = None
-        self._main_set = self._repo.main() is not None
         self._load_best()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -145,19 +134,10 @@ class RunStore:
         return store
 
     def _repair_refs(self) -> None:
-        """Rebuild git refs from the rows (O(n), once per writable open): a SIGKILL between a
-        commit and the ref append, or a rolled-back node, leaves refs that differ from the rows."""
-        self._repo.remove_temp_files()
+        """Rebuild git refs from the rows and drop temp files a killed writer left."""
         self._blobs.remove_temp_files()
-        commits = dict(self._conn.execute('SELECT id, "commit" FROM nodes WHERE "commit" IS NOT NULL'))
-        self._repo.rewrite_node_refs(commits)
         best = self.best_node()
-        target = best.commit if best and best.commit else None
-        if target is None and commits:
-            target = commits[min(commits)]
-        if target and self._repo.main() != target:
-            self._repo.set_main(target)
-        self._main_set = target is not None
+        self._git.repair_refs(best.commit if best and best.commit else None)
 
     def close(self) -> None:
         with self._lock:
@@ -165,7 +145,7 @@ class RunStore:
                 return
             if not self.readonly and self._depth == 0:
                 self.flush()
-            self._repo.close()
+            self._git.repo.close()
             self._conn.close()
             self._closed = True
 
@@ -190,30 +170,15 @@ class RunStore:
                 self._depth -= 1
                 if outer:
                     self._conn.execute("ROLLBACK")
-                    self._pending_main = None
-                    self._main_at_flush = None  # a writable reopen re-derives main if it mattered
-                    self._unflushed = {
-                        r[0] for r in self._conn.execute("SELECT sha FROM git_pending WHERE kind = 'commit'")
-                    }
+                    self._git.rolled_back()
                     self._load_best()
                 raise
             self._depth -= 1
             if outer:
                 self._conn.execute("COMMIT")
-                self._after_commit()
-
-    def _after_commit(self) -> None:
-        if self._pending_main:
-            if self._pending_main in self._unflushed:
-                self._main_at_flush = self._pending_main
-            else:
-                self._repo.set_main(self._pending_main)
-                self._main_at_flush = None
-            self._pending_main = None
-        if self._unflushed and (
-            len(self._unflushed) >= FLUSH_NODES or time.monotonic() - self._first_unflushed >= FLUSH_SECONDS
-        ):
-            self.flush()
+                self._git.committed()
+                if self._git.due(FLUSH_NODES, FLUSH_SECONDS):
+                    self.flush()
 
     def flush(self) -> None:
         """Move waiting git objects into code.git (one pack, or loose when few), then publish
@@ -223,21 +188,7 @@ class RunStore:
         with self._lock:
             if self._depth:
                 return  # inside a transaction: its commit will flush
-            rows = self._conn.execute(
-                "SELECT seq, sha, kind, data, node_id FROM git_pending ORDER BY seq"
-            ).fetchall()
-            if rows:
-                self._repo.write_objects(
-                    [(sha, kind.encode(), bytes(data)) for _, sha, kind, data, _ in rows]
-                )
-                # Objects are in git before their pending rows go: a kill in between only
-                # means writing them again at the next open.
-                self._conn.execute("DELETE FROM git_pending WHERE seq <= ?", (rows[-1][0],))
-                self._repo.append_node_refs([(nid, sha) for _, sha, kind, _, nid in rows if kind == "commit"])
-            if self._main_at_flush:
-                self._repo.set_main(self._main_at_flush)
-                self._main_at_flush = None
-            self._unflushed.clear()
+            self._git.flush()
 
     def _check_writable(self) -> None:
         if self.readonly:
@@ -285,10 +236,6 @@ class RunStore:
         with self._lock:
             return self._conn.execute("SELECT COALESCE(MAX(id) + 1, 0) FROM nodes").fetchone()[0]
 
-    def _node_values(self, node: Node, cols: list[str]) -> list[object]:
-        d = node.__dict__  # pydantic v2 keeps field values here; avoids a model_dump per write
-        return [json.dumps(d[c]) if c in NODE_JSON else sql_value(d[c]) for c in cols]
-
     def _next_rev(self) -> int:
         self._rev += 1
         return self._rev
@@ -302,21 +249,6 @@ class RunStore:
                 [(node.id, k, v) for k, v in node.metrics.items()],
             )
 
-    def _code_parent_commit(self, parent_id: int | None) -> str | None:
-        """Commit of the nearest ancestor that has code (a code-less node has no commit)."""
-        seen: set[int] = set()
-        while parent_id is not None and parent_id not in seen:
-            seen.add(parent_id)
-            row = self._conn.execute(
-                'SELECT parent_id, "commit" FROM nodes WHERE id = ?', (parent_id,)
-            ).fetchone()
-            if row is None:
-                return None
-            if row[1]:
-                return row[1]
-            parent_id = row[0]
-        return None
-
     def add_node(self, node: Node, code: str | None = None) -> Node:
         """Record a node; with `code`, first commit it to code.git (git parent = nearest
         ancestor's commit) and set `node.commit`. Also records the parent edge."""
@@ -324,27 +256,12 @@ class RunStore:
             if not node.created_at:
                 node.created_at = time.time()
             if code is not None:
-                parent = self._code_parent_commit(node.parent_id)
-                msg = f"node {node.id} [{node.kind.value}] {node.operator}".rstrip()
-                if node.note:
-                    msg += "\n\n" + node.note
-                objects = program_commit(code, parent, msg, node.created_at)
-                node.commit = objects[-1][0]
                 # Stored with the row, in the same SQLite transaction; code.git gets them at flush.
-                self._conn.executemany(
-                    "INSERT OR IGNORE INTO git_pending (sha, kind, data, node_id) VALUES (?, ?, ?, ?)",
-                    [
-                        (sha, kind.decode(), data, node.id if kind == b"commit" else None)
-                        for sha, kind, data in objects
-                    ],
-                )
-                if not self._unflushed:
-                    self._first_unflushed = time.monotonic()
-                self._unflushed.add(node.commit)
+                self._git.stage(node, code)
                 if node.code_sha is None:
                     node.code_sha = hashlib.sha256(code.encode("utf-8")).hexdigest()
             try:
-                self._conn.execute(NODE_INSERT, [*self._node_values(node, NODE_COLS), self._next_rev()])
+                self._conn.execute(NODE_INSERT, [*node_values(node, NODE_COLS), self._next_rev()])
             except sqlite3.IntegrityError:
                 raise SyslabError(f"{self.run_dir}: node {node.id} already exists") from None
             self._write_metrics(node, replace=False)
@@ -356,7 +273,7 @@ class RunStore:
     def update_node(self, node: Node) -> None:
         with self.transaction():
             cur = self._conn.execute(
-                NODE_UPDATE, [*self._node_values(node, UPDATE_COLS), self._next_rev(), node.id]
+                NODE_UPDATE, [*node_values(node, UPDATE_COLS), self._next_rev(), node.id]
             )
             if cur.rowcount == 0:
                 raise SyslabError(f"{self.run_dir}: no node {node.id} to update")
@@ -375,8 +292,7 @@ class RunStore:
             if row is None:
                 raise SyslabError(f"{self.run_dir}: no node {node_id}")
             if row[0]:
-                self._pending_main = row[0]
-                self._main_set = True
+                self._git.point_main(row[0])
 
     def _load_best(self) -> None:
         best = self.best_node()
@@ -393,57 +309,34 @@ class RunStore:
         if is_best_kind and (self._best is None or node.score > self._best[0]):
             self._best = (node.score, node.id)
             if node.commit:
-                self._pending_main = node.commit
-                self._main_set = True
+                self._git.point_main(node.commit)
         elif self._best is not None and self._best[1] == node.id:
             # The best node got worse (re-evaluated): fall back to a query.
             self._load_best()
             best = self.best_node()
             if best and best.commit:
-                self._pending_main = best.commit
-        elif not self._main_set and node.commit:
-            self._pending_main = node.commit  # no result yet: show the first lineage
-            self._main_set = True
-
-    def _row_to_node(self, row: tuple) -> Node:
-        d = dict(zip(NODE_COLS, row, strict=True))
-        for c in NODE_JSON:
-            d[c] = json.loads(d[c]) if d[c] is not None else {}
-        d["valid"] = bool(d["valid"])
-        return Node.model_validate(d)
+                self._git.pending_main = best.commit
+        elif not self._git.main_set and node.commit:
+            self._git.point_main(node.commit)  # no result yet: show the first lineage
 
     def get_node(self, node_id: int) -> Node:
         with self._lock:
             row = self._conn.execute(NODE_SELECT + " WHERE id = ?", (node_id,)).fetchone()
         if row is None:
             raise SyslabError(f"{self.run_dir}: no node {node_id}")
-        return self._row_to_node(row)
-
-    @staticmethod
-    def _where(kind: NodeKind | None, status: NodeStatus | None, since_id: int | None) -> tuple[str, list]:
-        clauses, args = [], []
-        if kind is not None:
-            clauses.append("kind = ?")
-            args.append(NodeKind(kind).value)
-        if status is not None:
-            clauses.append("status = ?")
-            args.append(NodeStatus(status).value)
-        if since_id is not None:
-            clauses.append("id > ?")
-            args.append(since_id)
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+        return row_to_node(row)
 
     def nodes(
         self, kind: NodeKind | None = None, status: NodeStatus | None = None, since_id: int | None = None
     ) -> list[Node]:
         """Nodes in id order; `since_id` keeps those with id > since_id."""
-        where, args = self._where(kind, status, since_id)
+        where, args = node_where(kind, status, since_id)
         with self._lock:
             rows = self._conn.execute(NODE_SELECT + where + " ORDER BY id", args).fetchall()
-        return [self._row_to_node(r) for r in rows]
+        return [row_to_node(r) for r in rows]
 
     def count_nodes(self, kind: NodeKind | None = None, status: NodeStatus | None = None) -> int:
-        where, args = self._where(kind, status, None)
+        where, args = node_where(kind, status, None)
         with self._lock:
             return self._conn.execute("SELECT COUNT(*) FROM nodes" + where, args).fetchone()[0]
 
@@ -453,13 +346,13 @@ class RunStore:
         with self._lock:
             rev = self._conn.execute("SELECT COALESCE(MAX(rev), 0) FROM nodes").fetchone()[0]
             rows = self._conn.execute(CHANGED_SQL, (since_rev,)).fetchall()
-        return sorted((self._row_to_node(r) for r in rows), key=lambda n: n.id), rev
+        return sorted((row_to_node(r) for r in rows), key=lambda n: n.id), rev
 
     def best_node(self) -> Node | None:
         """Highest score among valid evaluated seed/candidate nodes (ties: lowest id)."""
         with self._lock:
             row = self._conn.execute(BEST_SQL).fetchone()
-        return self._row_to_node(row) if row else None
+        return row_to_node(row) if row else None
 
     def failure_counts(self) -> dict[str, int]:
         with self._lock:
@@ -508,12 +401,7 @@ class RunStore:
             row = self._conn.execute('SELECT "commit" FROM nodes WHERE id = ?', (node_id,)).fetchone()
         if row is None:
             raise SyslabError(f"{self.run_dir}: no node {node_id}")
-        return self._repo.read_program(row[0], self._read_object) if row[0] else None
-
-    def _read_object(self, sha: str) -> tuple[bytes, bytes]:
-        with self._lock:
-            row = self._conn.execute("SELECT kind, data FROM git_pending WHERE sha = ?", (sha,)).fetchone()
-        return (row[0].encode(), bytes(row[1])) if row else self._repo.read_object(sha)
+        return self._git.read_program(row[0]) if row[0] else None
 
     def diff(self, node_id: int, other_id: int | None = None) -> str:
         """Unified diff from `other_id` (default: the nearest ancestor with code) to `node_id`."""
@@ -522,45 +410,20 @@ class RunStore:
                 row = self._conn.execute("SELECT parent_id FROM nodes WHERE id = ?", (node_id,)).fetchone()
                 if row is None:
                     raise SyslabError(f"{self.run_dir}: no node {node_id}")
-                base_id = row[0]
-                while base_id is not None:
-                    r = self._conn.execute(
-                        'SELECT parent_id, "commit" FROM nodes WHERE id = ?', (base_id,)
-                    ).fetchone()
-                    if r is None or r[1]:
-                        break
-                    base_id = r[0]
+                base_id = self._git.code_ancestor(row[0])
         else:
             base_id = other_id
         old = (self.get_code(base_id) or "") if base_id is not None else ""
         new = self.get_code(node_id) or ""
         old_label = f"a/program.py (node {base_id})" if base_id is not None else "/dev/null"
-        lines = difflib.unified_diff(
-            old.splitlines(keepends=True),
-            new.splitlines(keepends=True),
-            fromfile=old_label,
-            tofile=f"b/program.py (node {node_id})",
-        )
-        return "".join(
-            line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
-        )
+        return program_diff(old, new, old_label, f"b/program.py (node {node_id})")
 
     # -- LLM calls ---------------------------------------------------------------------------
 
     def add_llm_call(self, call: LLMCall) -> int:
-        cols = [c for c in CALL_COLS if c != "id" or call.id is not None]
-        d = call.__dict__
-        values = [json.dumps(d[c]) if c in CALL_JSON else sql_value(d[c]) for c in cols]
+        sql, values = call_insert(call)
         with self.transaction():
-            cur = self._conn.execute(
-                "INSERT INTO llm_calls ("
-                + ", ".join(f'"{c}"' for c in cols)
-                + ") VALUES ("
-                + ", ".join("?" * len(cols))
-                + ")",
-                values,
-            )
-            call.id = cur.lastrowid
+            call.id = self._conn.execute(sql, values).lastrowid
         return call.id
 
     def link_llm_calls(self, call_ids: list[int], node_id: int) -> None:
@@ -571,18 +434,10 @@ class RunStore:
             )
 
     def llm_calls(self, node_id: int | None = None) -> list[LLMCall]:
-        sql, args = CALL_SELECT, []
-        if node_id is not None:
-            sql, args = sql + " WHERE node_id = ?", [node_id]
+        sql, args = call_query(node_id)
         with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
-        out = []
-        for row in rows:
-            d = dict(zip(CALL_COLS, row, strict=True))
-            for c in CALL_JSON:
-                d[c] = json.loads(d[c]) if d[c] is not None else None
-            out.append(LLMCall.model_validate(d))
-        return out
+            rows = self._conn.execute(sql, args).fetchall()
+        return [row_to_call(r) for r in rows]
 
     # -- resume state ------------------------------------------------------------------------
 
