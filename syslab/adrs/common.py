@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import random
 import sys
@@ -11,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from syslab.evaluators import InvalidOutput
+from syslab.evaluators.loading import load_module
 
 LIB_DIR = Path(__file__).resolve().parent / "lib"
 _counter = itertools.count()
@@ -18,14 +18,7 @@ _counter = itertools.count()
 
 def _exec_module(path: Path) -> ModuleType:
     # A fresh name per load: evaluators run in-process in tests, candidates must not share state.
-    name = f"_syslab_candidate_{next(_counter)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise InvalidOutput(f"cannot load program {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module(path, f"_syslab_candidate_{next(_counter)}")
 
 
 def use_lib() -> None:

@@ -20,7 +20,6 @@ Without a GPU it is correctness-only in Triton's interpreter: no speedup is ever
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from syslab.evaluators.base import InvalidOutput, SandboxViolation
+from syslab.evaluators.loading import load_module
 
 SUSPICIOUS_SPEEDUP = 10.0
 SOL_MARGIN = 0.5  # a runtime below half the speed-of-light bound is rejected as impossible
@@ -41,14 +41,7 @@ INTERPRETER_NOTE = (
 
 
 def _load_module(path: Path, prefix: str, token: str) -> Any:
-    name = f"{prefix}_{token}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise InvalidOutput(f"{path}: cannot be loaded as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module(path, f"{prefix}_{token}")
 
 
 class _Reference:
