@@ -1,5 +1,5 @@
 import pytest
-from conftest import TASKS, load_evaluator, write
+from adrs_support import TASKS, load_evaluator, write
 
 from syslab.adrs.prism_sim import ideal_kvpr, max_kvpr
 from syslab.adrs.prism_sim import test_cases as make_cases

@@ -1,5 +1,5 @@
 import pytest
-from conftest import TASKS, load_evaluator, write
+from adrs_support import TASKS, load_evaluator, write
 
 from syslab.evaluators import InvalidOutput
 from syslab.task import load_task

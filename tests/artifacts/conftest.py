@@ -6,25 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from syslab.config import RunConfig
-from syslab.run import run_evolution
-
-QUADRATIC = Path(__file__).resolve().parents[1] / "fixtures" / "tasks" / "quadratic"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def make_run(task_dir: Path, out: Path, evaluations: int = 12) -> Path:
-    cfg = RunConfig.model_validate(
-        {
-            "out": str(out),
-            "progress": False,
-            "proposer": "mutate",
-            "seed": 1,
-            "budget": {"evaluations": evaluations},
-        }
-    )
-    return Path(run_evolution(task_dir, cfg).run_dir)
+from artifacts_support import QUADRATIC, make_run
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from artifacts_support import FIXTURES
 
 from syslab.artifacts.ara_checks import check_ara
 from syslab.artifacts.export_ara import export_ara

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import QUADRATIC, make_run
+from artifacts_support import QUADRATIC, make_run
 
 from syslab.artifacts.logic import load_logic
 from syslab.artifacts.reproduce import REPORT_FILE, reproduce_run

@@ -14,19 +14,6 @@ from scripted_server import ScriptedServer  # noqa: E402
 
 from syslab.agents.llm_config import LLMSettings, ModelSpec  # noqa: E402
 
-PROGRAM = """import math
-
-# EVOLVE-BLOCK-START
-def schedule(jobs):
-    order = sorted(jobs)
-    return order
-# EVOLVE-BLOCK-END
-
-
-def main(jobs):
-    return schedule(jobs)
-"""
-
 
 @pytest.fixture
 def server() -> Iterator[ScriptedServer]:

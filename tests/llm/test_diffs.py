@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PROGRAM
+from llm_support import PROGRAM
 
 from syslab.agents.diffs import DiffError, apply_response, block_spans, parse_edit
 

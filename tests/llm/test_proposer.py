@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PROGRAM
+from llm_support import PROGRAM
 
 from syslab.agents.base import CandidateView, ProposalRequest
 from syslab.agents.llm import LLMClient, MemoryRecorder

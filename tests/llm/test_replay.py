@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import PROGRAM
+from llm_support import PROGRAM
 from test_proposer import GOOD_DIFF, request
 
 from syslab.agents.llm import LLMClient, MemoryRecorder, StoreRecorder
