@@ -360,7 +360,13 @@ class Engine:
         """Store an evaluation result on its node (and evidence blobs), with a checkpoint."""
         ev = result.evidence
         with self.store.transaction():
-            for name, text in (("stdout", ev.stdout), ("stderr", ev.stderr), ("traceback", ev.traceback)):
+            for name, text in (
+                ("stdout", ev.stdout),
+                ("stderr", ev.stderr),
+                ("evaluator_stdout", ev.evaluator_stdout),
+                ("evaluator_stderr", ev.evaluator_stderr),
+                ("traceback", ev.traceback),
+            ):
                 if text:
                     node.evidence[name] = self.store.put_blob(text)
             if ev.raw:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from enum import Enum
 from pathlib import Path
@@ -56,6 +57,8 @@ class SandboxSpec(BaseModel):
     image: str | None = None  # docker image name
     dockerfile: str | None = None  # relative to the task dir
     max_output_bytes: int = Field(1_000_000, ge=1024)
+    max_scratch_mb: int = Field(256, ge=1)  # all files of the candidate's scratch dir together
+    max_message_mb: int = Field(64, ge=1)  # largest single reply from the candidate (split mode)
 
 
 class BudgetSpec(BaseModel):
@@ -82,6 +85,12 @@ class TaskSpec(BaseModel):
     family: str = "algorithm"  # algorithm | kernel | adrs
     tags: list[str] = Field(default_factory=list)
     data: list[str] = Field(default_factory=list)  # data files the evaluator needs (see syslab.data)
+    # split: the evaluator takes a Candidate handle and never runs candidate code (trusted scores);
+    # shared: an OpenEvolve-style evaluate(program_path) imports the program (unverified scores);
+    # auto: split when the evaluator's first parameter is `candidate` or annotated `Candidate`.
+    mode: Literal["auto", "split", "shared"] = "auto"
+    adapter: str | None = None  # candidate-side module mapping plain data to the program's interface
+    allow_nonfinite: bool = False  # may the candidate's replies hold inf / nan
 
     @model_validator(mode="after")
     def _one_primary(self) -> TaskSpec:
@@ -135,6 +144,18 @@ class Task(BaseModel):
             return False
         return b is None or a > b
 
+    @property
+    def evaluation_mode(self) -> str:
+        """"split" or "shared" (see TaskSpec.mode); "auto" is resolved from the evaluator's source."""
+        if self.spec.mode != "auto":
+            return self.spec.mode
+        return _detect_mode(self.root, self.spec.evaluator)
+
+    @property
+    def verified(self) -> bool:
+        """Are this task's scores trusted (the candidate never shared the scorer's process)?"""
+        return self.evaluation_mode == "split"
+
     def content_hash(self) -> str:
         """sha256 over every regular file of the task dir (sorted), for the manifest."""
         h = hashlib.sha256()
@@ -143,6 +164,31 @@ class Task(BaseModel):
                 h.update(str(p.relative_to(self.root)).encode())
                 h.update(p.read_bytes())
         return h.hexdigest()
+
+
+UNVERIFIED_NOTE = "unverified: the candidate shared the scorer's process (OpenEvolve-style evaluator)"
+
+
+def _takes_candidate(root: Path, entry: str) -> bool | None:
+    """Does the entry's function take a Candidate handle? None if the file cannot be read/parsed."""
+    file_part, name = entry.split(":", 1)
+    try:
+        tree = ast.parse((root / file_part).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            params = node.args.posonlyargs + node.args.args
+            if not params:
+                return False
+            first = params[0]
+            hint = ast.unparse(first.annotation) if first.annotation is not None else ""
+            return first.arg == "candidate" or hint.split(".")[-1].strip("'\"") == "Candidate"
+    return None
+
+
+def _detect_mode(root: Path, entry: str) -> str:
+    return "split" if _takes_candidate(root, entry) else "shared"
 
 
 def load_task(task_dir: str | Path) -> Task:
@@ -170,6 +216,13 @@ def load_task(task_dir: str | Path) -> Task:
         file_part = entry.split(":", 1)[0]
         if not (root / file_part).is_file() and not file_part.startswith("builtin"):
             raise SpecError(toml_path, field, f"evaluator file {file_part!r} not found in {root}")
+    if spec.adapter is not None and not (root / spec.adapter).is_file():
+        raise SpecError(toml_path, "adapter", f"adapter file {spec.adapter!r} not found in {root}")
+    if spec.mode == "auto":
+        kinds = {e: _takes_candidate(root, e) for e in [spec.evaluator] + [s.entry for s in spec.stages]}
+        if len({k for k in kinds.values() if k is not None}) > 1:
+            shown = ", ".join(f"{e} {'takes a candidate' if k else 'takes a path'}" for e, k in kinds.items())
+            raise SpecError(toml_path, "stages", f"every stage must use one evaluation mode ({shown})")
     seed_code = seed_path.read_text()
     if EVOLVE_START not in seed_code or EVOLVE_END not in seed_code:
         raise SpecError(seed_path, "EVOLVE-BLOCK", f"seed has no {EVOLVE_START}/{EVOLVE_END} markers")

@@ -1,23 +1,20 @@
-"""In-sandbox runner: evaluate one candidate with one evaluator, report a signed result.
+"""In-sandbox runner of shared (unverified) mode: one OpenEvolve-style evaluator call.
 
-    python _child.py <key-file> <program.py> <evaluator.py> <function> <result-file>
+    python _child.py <program.py> <evaluator.py> <function>     (SYSLAB_CHANNEL_FD or _PATH set)
 
-Two processes, so that candidate code never shares memory with the result key:
+Two processes, so that the evaluation never holds the host's channel:
 
 - the *reporter* (this process; PID 1 of the sandbox's PID namespace under the
-  root backend, so the candidate cannot even signal it) reads the one-time
-  key from <key-file>, deletes the file, marks itself non-dumpable (no
-  ptrace or /proc/<pid>/mem by the same uid), waits for the worker, and
-  writes <result-file> as {"payload": ..., "mac": HMAC-SHA256(key, payload)};
-- the *worker* (forked before the key is read) compiles the candidate,
-  imports the evaluator by file path, calls it, classifies any exception and
-  hands the outcome to the reporter in a plain file.
+  root backend) takes the channel to the host, marks itself non-dumpable (no
+  ptrace or /proc/<pid>/fd by the same uid), forks the worker, reads the
+  worker's outcome from a pipe (size-capped), and sends it to the host;
+- the *worker* closes its copy of the channel, imports the evaluator by file
+  path, calls it (the evaluator imports the candidate), classifies any
+  exception and writes the outcome to the pipe.
 
-The host trusts only a result whose MAC verifies, so fake JSON on stdout or a
-fake result file written by the candidate is ignored. The worker's outcome is
-as trustworthy as the evaluator's own return value: a candidate running in the
-evaluator's process can tamper with both (evaluators that need integrity
-should run the candidate in a subprocess).
+The candidate shares the worker's interpreter with the evaluator, so it can
+tamper with the outcome: that is what "unverified" means. It cannot reach the
+host's channel or make the host read anything but that one size-capped message.
 
 Failure attribution (documented rule): the innermost traceback frame that
 belongs to the candidate file or to a file in the task directory decides.
@@ -31,8 +28,6 @@ InvalidOutput / WrongAnswer -> their kind, wherever raised.
 from __future__ import annotations
 
 import errno
-import hashlib
-import hmac
 import json
 import os
 import sys
@@ -147,25 +142,41 @@ def worker(program: str, evaluator: str, function: str) -> dict:
     return {"kind": "ok", "message": "", "traceback": "", "raw": _jsonable(raw)}
 
 
-def _report(key: bytes, result_file: str, payload: dict) -> None:
-    body = json.dumps(payload, allow_nan=True)
-    mac = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
-    tmp = result_file + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"payload": body, "mac": mac}, f)
-    os.replace(tmp, result_file)
+MAX_OUTCOME = 8 * 1024 * 1024
 
 
-def _worker_outcome(status: int, handoff: str) -> dict:
-    try:
-        with open(handoff, encoding="utf-8") as f:
-            outcome = json.load(f)
-        os.unlink(handoff)
-        if isinstance(outcome, dict) and isinstance(outcome.get("kind"), str):
-            return outcome
+def _channel_fd() -> int:
+    fd = os.environ.pop("SYSLAB_CHANNEL_FD", None)
+    path = os.environ.pop("SYSLAB_CHANNEL_PATH", None)
+    if fd is not None:
+        return int(fd)
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(path or "")
+    return sock.detach()
+
+
+def _read_capped(fd: int) -> bytes:
+    chunks, total = [], 0
+    while total <= MAX_OUTCOME:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def _worker_outcome(status: int, data: bytes) -> dict:
+    if data:
+        try:
+            outcome = json.loads(data)
+            if isinstance(outcome, dict) and isinstance(outcome.get("kind"), str):
+                return outcome
+        except ValueError:
+            pass
         return {"kind": "runtime", "message": "malformed hand-off from the evaluation process"}
-    except (OSError, ValueError):
-        pass
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig == 24:  # SIGXCPU: CPU-time rlimit
@@ -176,43 +187,44 @@ def _worker_outcome(status: int, handoff: str) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    key_file, program, evaluator, function, result_file = argv[1:6]
+    program, evaluator, function = argv[1:4]
     program, evaluator = os.path.realpath(program), os.path.realpath(evaluator)
-    handoff = os.path.join(os.path.dirname(result_file), f".syslab-handoff-{os.getpid()}.json")
-    gate_r, gate_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # worker: wait until the reporter has consumed the key, then evaluate
-        os.close(gate_w)
-        os.read(gate_r, 1)
-        os.close(gate_r)
-        me = os.getpid()
-        outcome = worker(program, evaluator, function)
-        if os.getpid() != me:  # a forked copy of the candidate unwound into our code
-            os._exit(1)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        with open(handoff, "w", encoding="utf-8") as f:
-            json.dump(outcome, f, allow_nan=True)
-        os._exit(0)
-    os.close(gate_r)
-    with open(key_file, "rb") as f:
-        key = f.read()
-    os.unlink(key_file)
+    chan = _channel_fd()
     try:
         import ctypes
 
         ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
     except (OSError, AttributeError):
         pass
-    os.write(gate_w, b"g")
-    os.close(gate_w)
+    hand_r, hand_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # worker
+        os.close(chan)
+        os.close(hand_r)
+        me = os.getpid()
+        outcome = worker(program, evaluator, function)
+        if os.getpid() != me:  # a forked copy of the candidate unwound into our code
+            os._exit(1)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        data = json.dumps(outcome, allow_nan=True).encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(hand_w, view) :]
+        os._exit(0)
+    os.close(hand_w)
+    data = _read_capped(hand_r)
     while True:
         try:
             _, status = os.waitpid(pid, 0)
             break
         except InterruptedError:
             continue
-    _report(key, result_file, _worker_outcome(status, handoff))
+    body = json.dumps(_worker_outcome(status, data[: MAX_OUTCOME + 1]), allow_nan=True).encode()
+    message = len(body).to_bytes(4, "little") + body
+    view = memoryview(message)
+    while view:
+        view = view[os.write(chan, view) :]
     os._exit(0)
 
 

@@ -31,8 +31,10 @@ class Failure(BaseModel):
 class Evidence(BaseModel):
     """Raw outputs of an evaluation. Stored as content-addressed blobs."""
 
-    stdout: str = ""
+    stdout: str = ""  # the candidate's (in shared mode: the evaluation process's)
     stderr: str = ""
+    evaluator_stdout: str = ""  # the trusted evaluator's (split mode)
+    evaluator_stderr: str = ""
     traceback: str = ""
     raw: dict[str, Any] = Field(default_factory=dict)  # the evaluator's raw return value
 
@@ -48,6 +50,7 @@ class EvaluationResult(BaseModel):
     cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
     artifacts: dict[str, Any] = Field(default_factory=dict)
+    verified: bool = True  # False: the candidate shared the scorer's process (shared mode)
 
     @property
     def ok(self) -> bool:

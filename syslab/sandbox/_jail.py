@@ -4,13 +4,16 @@ Run as ``python -I -S _jail.py <json-config> -- cmd ...`` by ProcessSandbox.
 It is a separate program (not a preexec_fn) because the host is multithreaded.
 It imports only the standard library and never imports syslab.
 
-As root it unshares mount, network and PID namespaces and forks: the child is
-PID 1 of the new PID namespace, so when it exits (or is killed) the kernel
-kills every process the candidate started, even ones that called setsid().
-The child mounts a private /proc and /dev/shm, re-exposes the interpreter when
-it lives under a directory the unprivileged uid cannot traverse (e.g.
-/root/.pyenv), sets rlimits, drops to the per-run uid, applies Landlock and
-execs the command. The parent waits and mirrors the child's exit status.
+As root it joins the run's memory cgroup (if the host made one), unshares
+mount, network, PID, IPC and UTS namespaces and forks: the child is PID 1 of
+the new PID namespace, so when it exits (or is killed) the kernel kills every
+process the candidate started, even ones that called setsid(). The child
+mounts a private /proc and /dev/shm, mounts a size-capped tmpfs over the
+scratch dir (copying in the files the host put there), re-exposes the
+interpreter when it lives under a directory the unprivileged uid cannot
+traverse (e.g. /root/.pyenv), sets rlimits, drops to the per-run uid, applies
+Landlock and execs the command. The parent waits and mirrors the child's exit
+status.
 
 Not root: no namespaces or uid drop; Landlock + rlimits still apply, and the
 launcher is a child subreaper that kills orphans left when the command exits.
@@ -31,6 +34,8 @@ import sys
 JAIL_EXIT = 125
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -167,6 +172,35 @@ def expose(paths: list[str], uid: int) -> None:
             os.close(fd)
 
 
+def private_scratch(workdir: str, size_mb: int, uid: int) -> None:
+    """Mount a size-capped tmpfs over the scratch dir, owned by uid, with the host's files copied in.
+
+    The files are read through a descriptor opened before the mount hides them; only regular
+    files at the top level are copied (what the host put there: a program, a key), never a link.
+    """
+    below = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        _mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=0700,uid={uid},gid={uid}")
+        for entry in os.scandir(below):
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            src = os.open(entry.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=below)
+            dst_path = os.path.join(workdir, entry.name)
+            dst = os.open(dst_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            try:
+                while True:
+                    chunk = os.read(src, 1 << 20)
+                    if not chunk:
+                        break
+                    os.write(dst, chunk)
+                os.fchown(dst, uid, uid)
+            finally:
+                os.close(src)
+                os.close(dst)
+    finally:
+        os.close(below)
+
+
 def set_rlimits(limits: dict) -> None:
     for name, value in limits.items():
         res = getattr(resource, name)
@@ -180,6 +214,8 @@ def confine_child(cfg: dict, cmd: list[str]) -> None:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         if os.path.isdir("/dev/shm"):
             _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
+        if cfg.get("scratch_mb"):
+            private_scratch(cfg["workdir"], int(cfg["scratch_mb"]), cfg["uid"])
         expose(cfg.get("expose", []), cfg["uid"])
     ruleset = build_landlock(cfg) if cfg.get("landlock") else None
     os.chdir(cfg["workdir"])
@@ -247,13 +283,17 @@ def main(argv: list[str]) -> None:
     root = cfg.get("uid") is not None
     try:
         if root:
-            flags = CLONE_NEWNS | CLONE_NEWPID | (0 if cfg.get("network") else CLONE_NEWNET)
+            if cfg.get("cgroup_procs"):  # before forking: every descendant is charged to the group
+                with open(cfg["cgroup_procs"], "w") as f:
+                    f.write(str(os.getpid()))
+            flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+            flags |= 0 if cfg.get("network") else CLONE_NEWNET
             _check(_libc.unshare(flags), "unshare")
             _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks to the host
         else:
             _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
             _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except JailError as e:
+    except (JailError, OSError) as e:
         sys.stderr.write(f"syslab-jail: {e}\n")
         os._exit(JAIL_EXIT)
     pid = os.fork()

@@ -4,9 +4,11 @@ Each `run` creates a container from the task's image (built locally, see
 images.py) and removes it afterwards. Inside it:
 
 - no network (`network_mode="none"`) unless `Limits.network`;
-- a read-only root filesystem; writable are only the scratch dir (a bind of
-  `workdir`, at the same path as on the host, so commands need no rewriting)
-  and a size-capped tmpfs /tmp; the syslab package and each `Mount` are bound
+- a read-only root filesystem; writable are only the scratch dir (a
+  size-capped tmpfs at `workdir`'s path, so commands need no rewriting; the
+  files the host put in `workdir` are bound read-only at /syslab-in and copied
+  in at start) and a size-capped tmpfs /tmp; nothing the candidate writes
+  reaches the host's disk; the syslab package and each `Mount` are bound
   read-only at their host paths;
 - a non-root user (65534 when the host runs as root, else the caller's uid),
   every capability dropped, `no-new-privileges`;
@@ -16,8 +18,11 @@ images.py) and removes it afterwards. Inside it:
 - a PID namespace: the command is PID 1 (the harness's reporter relies on
   that), and killing the container at the timeout kills every descendant,
   detached or not;
+- its own IPC namespace (Docker's default), so SysV objects die with it;
 - stdout/stderr streamed over an attach (the log driver is off, so a flood
-  never reaches the host disk) and capped per stream.
+  never reaches the host disk) and capped per stream;
+- the candidate channel is a unix socket in a host directory bound read-only
+  into the container (`channel()`): the trusted side accepts one connection.
 
 Peak memory and CPU time are read from the container's cgroup while it runs
 (best effort: 0 when the engine is remote or the cgroup layout is unknown).
@@ -28,17 +33,21 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
+import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 from syslab.errors import SyslabError
-from syslab.sandbox.base import Limits, Mount, SandboxResult
+from syslab.sandbox.base import ChannelEnds, Limits, Mount, SandboxResult
 from syslab.sandbox.envscrub import SYSLAB_ROOT, scrubbed_env
 from syslab.sandbox.images import BASE_TAG
+from syslab.sandbox.scratch import remove_tree
 
 NOBODY = 65534
 TMPFS_MB = 64
+INPUTS = "/syslab-in"  # where the host's workdir files are bound read-only, to be copied into the tmpfs
 LABEL = "org.syslab.sandbox"
 DEADLINE_LABEL = "org.syslab.deadline"  # epoch seconds after which a leftover container is reaped
 MB = 1024 * 1024
@@ -170,6 +179,8 @@ class DockerSandbox:
             "cap_drop_all": True,
             "no_new_privileges": True,
             "memory_cgroup": True,
+            "ipcns": True,
+            "scratch": "tmpfs (size-capped)",
             "pids_limit": True,
             "rlimits": True,
             "env_scrub": True,
@@ -190,7 +201,7 @@ class DockerSandbox:
         from docker.types import DeviceRequest, LogConfig, Ulimit
         from docker.types import Mount as DMount
 
-        binds = [DMount(str(workdir), str(workdir), type="bind", read_only=False)]
+        binds = [DMount(INPUTS, str(workdir), type="bind", read_only=True)]
         binds.append(
             DMount(str(SYSLAB_ROOT / "syslab"), str(SYSLAB_ROOT / "syslab"), type="bind", read_only=True)
         )
@@ -210,7 +221,10 @@ class DockerSandbox:
             nano_cpus=int(self.cpus * 1e9),
             pids_limit=limits.max_processes,
             read_only=True,
-            tmpfs={"/tmp": f"rw,nosuid,nodev,size={TMPFS_MB}m,mode=1777"},
+            tmpfs={
+                "/tmp": f"rw,nosuid,nodev,size={TMPFS_MB}m,mode=1777",
+                str(workdir): f"rw,nosuid,nodev,size={limits.max_scratch_mb}m,mode=0700,{self._owner()}",
+            },
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             ulimits=ulimits,
@@ -223,26 +237,38 @@ class DockerSandbox:
         child["PATH"] = "/usr/local/bin:/usr/bin:/bin"  # the image's interpreter, not the host's
         return child
 
+    def _owner(self) -> str:
+        uid, gid = self.user.split(":")
+        return f"uid={uid},gid={gid}"
+
     @staticmethod
     def _command(cmd: list[str], limits: Limits) -> list[str]:
-        """Set the address-space limit from inside, then exec cmd (keeping PID 1).
+        """Copy the host's files into the tmpfs scratch, set the address-space limit, exec cmd (PID 1).
 
         Not a docker ulimit: that one also binds runc's own init, which then cannot
         allocate its seccomp filter under small limits. CUDA maps huge virtual
         ranges, so GPU runs rely on the memory cgroup alone.
         """
-        if limits.gpu:
-            return list(cmd)
-        kb = limits.memory_mb * 1024
-        return ["/bin/sh", "-c", f'ulimit -v {kb} && exec "$@"', "syslab-sandbox", *cmd]
+        copy = f'for f in {INPUTS}/* {INPUTS}/.[!.]*; do [ -f "$f" ] && [ ! -L "$f" ] && cp "$f" .; done'
+        limit = "" if limits.gpu else f"ulimit -v {limits.memory_mb * 1024} && "
+        return ["/bin/sh", "-c", f'{copy}; {limit}exec "$@"', "syslab-sandbox", *cmd]
 
-    def _prepare_scratch(self, workdir: Path) -> None:
-        """Give the scratch tree to the container user (never following a symlink)."""
-        if os.geteuid() != 0:
-            return
-        for dirpath, dirnames, filenames in os.walk(workdir):
-            for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
-                os.chown(name, NOBODY, NOBODY, follow_symlinks=False)
+    def channel(self) -> ChannelEnds:
+        """A listening unix socket in a fresh host dir that is bound read-only into the container."""
+        folder = Path(tempfile.mkdtemp(prefix="syslab-chan-"))
+        os.chmod(folder, 0o755)
+        path = folder / "sock"
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(path))
+        os.chmod(path, 0o777)  # the container user connects; only this container can see the dir
+        listener.listen(1)
+        return ChannelEnds(
+            trusted_fd=listener.detach(),
+            listening=True,
+            candidate_env={"SYSLAB_CHANNEL_PATH": str(path)},
+            candidate_mounts=[Mount(host=folder)],
+            cleanup=lambda: remove_tree(folder),
+        )
 
     def run(
         self,
@@ -252,12 +278,24 @@ class DockerSandbox:
         mounts: list[Mount] | None = None,
         env: dict[str, str] | None = None,
     ) -> SandboxResult:
+        return self.start(cmd, workdir, limits, mounts, env).wait()
+
+    def start(
+        self,
+        cmd: list[str],
+        workdir: Path,
+        limits: Limits,
+        mounts: list[Mount] | None = None,
+        env: dict[str, str] | None = None,
+        pass_fds: tuple[int, ...] = (),
+    ) -> DockerRun:
+        """Create and start the container; `pass_fds` cannot cross into a container (use channel())."""
         import docker.errors
 
         workdir = Path(workdir).resolve()
+        os.chmod(workdir, 0o755)  # bound read-only at /syslab-in: the container user reads the inputs
         mounts = [Mount(host=Path(m.host).resolve(), writable=m.writable) for m in mounts or []]
         child_env = self._env(workdir, limits, env)
-        self._prepare_scratch(workdir)
         try:
             cid = self.client.api.create_container(
                 self.image,
@@ -280,59 +318,95 @@ class DockerSandbox:
                 f"docker sandbox: cannot create container: {e.explanation or e}"
             ) from None
         try:
-            return self._run(cid, limits)
-        finally:
-            try:
-                self.client.api.remove_container(cid, force=True)
-            except docker.errors.APIError:
-                pass  # already gone; a leftover is reaped by the next sandbox (deadline label)
+            return DockerRun(self, cid, limits)
+        except BaseException:
+            self._remove(cid)
+            raise
 
-    def _run(self, cid: str, limits: Limits) -> SandboxResult:
+    def _remove(self, cid: str) -> None:
+        import docker.errors
+
+        try:
+            self.client.api.remove_container(cid, force=True)
+        except docker.errors.APIError:
+            pass  # already gone; a leftover is reaped by the next sandbox (deadline label)
+
+
+class DockerRun:
+    """A started container: `wait()` enforces the timeout, collects output and removes it."""
+
+    def __init__(self, sandbox: DockerSandbox, cid: str, limits: Limits):
+        self.sandbox, self.cid, self.limits = sandbox, cid, limits
+        api = sandbox.client.api
+        stream = api.attach(cid, stdout=True, stderr=True, stream=True, logs=False, demux=True)
+        self.drain = _Drain(stream, limits.max_output_bytes)
+        self.drain.start()
+        self.start = time.monotonic()
+        api.start(cid)
+        self.probe = _CgroupProbe(cid)
+        self.probe.start()
+        self.killed = False
+        self._result: SandboxResult | None = None
+
+    def kill(self) -> None:
+        if self._result is not None:
+            return
+        self.killed = True
+        try:
+            self.sandbox.client.api.kill(self.cid)  # SIGKILL to PID 1: the PID namespace goes with it
+        except Exception:  # noqa: BLE001 - it may have exited just now
+            pass
+
+    def wait(self, grace_s: float | None = None) -> SandboxResult:
+        if self._result is not None:
+            return self._result
+        try:
+            self._result = self._wait(grace_s)
+        finally:
+            self.sandbox._remove(self.cid)
+        return self._result
+
+    def _wait(self, grace_s: float | None) -> SandboxResult:
         import requests
 
-        stream = self.client.api.attach(cid, stdout=True, stderr=True, stream=True, logs=False, demux=True)
-        drain = _Drain(stream, limits.max_output_bytes)
-        drain.start()
-        start = time.monotonic()
-        self.client.api.start(cid)
-        probe = _CgroupProbe(cid)
-        probe.start()
+        api, limits = self.sandbox.client.api, self.limits
+        limit = self.start + limits.timeout_s
+        deadline = limit if grace_s is None else min(limit, time.monotonic() + grace_s)
         timed_out = False
         status: int | None = None
         try:
-            status = int(self.client.api.wait(cid, timeout=max(limits.timeout_s, 0.001))["StatusCode"])
+            left = max(deadline - time.monotonic(), 0.001)
+            status = int(api.wait(self.cid, timeout=left)["StatusCode"])
         except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-            timed_out = True
-            try:
-                self.client.api.kill(cid)  # SIGKILL to PID 1: the PID namespace goes with it
-            except Exception:  # noqa: BLE001 - it may have exited just now
-                pass
-            status = int(self.client.api.wait(cid, timeout=30)["StatusCode"])
-        wall = time.monotonic() - start
-        probe.stop.set()
-        probe.join(timeout=1.0)
-        drain.join(timeout=5.0)
-        state = self.client.api.inspect_container(cid).get("State", {})
+            timed_out = deadline >= limit and not self.killed
+            self.kill()
+            status = int(api.wait(self.cid, timeout=30)["StatusCode"])
+        wall = time.monotonic() - self.start
+        self.probe.stop.set()
+        self.probe.join(timeout=1.0)
+        self.drain.join(timeout=5.0)
+        state = api.inspect_container(self.cid).get("State", {})
         oom = bool(state.get("OOMKilled"))
         exit_code: int | None = status
         signum: int | None = None
         if timed_out or (status is not None and 128 < status <= 128 + 64):
             exit_code, signum = None, (status - 128 if status and status > 128 else 9)
-        peak_mb = probe.peak_bytes / MB
+        peak_mb = probe_mb = self.probe.peak_bytes / MB
         if oom:  # the cgroup hit its limit: report it so the failure is classified as memory
-            peak_mb = max(peak_mb, float(limits.memory_mb))
+            peak_mb = max(probe_mb, float(limits.memory_mb))
         return SandboxResult(
             exit_code=exit_code,
             signal=signum,
-            stdout=drain.text(0),
-            stderr=drain.text(1),
-            stdout_truncated=drain.truncated[0],
-            stderr_truncated=drain.truncated[1],
+            stdout=self.drain.text(0),
+            stderr=self.drain.text(1),
+            stdout_truncated=self.drain.truncated[0],
+            stderr_truncated=self.drain.truncated[1],
             timed_out=timed_out,
+            oom_killed=oom,
             wall_s=wall,
-            cpu_s=probe.cpu_ns / 1e9,
+            cpu_s=self.probe.cpu_ns / 1e9,
             peak_rss_mb=peak_mb,
-            isolation=self.isolation(),
+            isolation=self.sandbox.isolation(),
         )
 
 

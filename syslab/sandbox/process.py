@@ -4,20 +4,27 @@ Layers (each reported by `isolation()`):
 
 - a launcher (`_jail.py`, not a preexec_fn: the host is multithreaded) that
   confines itself and then execs the command;
-- as root: mount, network and PID namespaces (no network at all; every
-  descendant dies with the command because it is PID 1 of its namespace),
-  a per-run unprivileged uid/gid from 61000-61999 (so RLIMIT_NPROC bites and
-  /root, /etc/shadow and other runs' files are unreadable);
-- Landlock where the kernel has it: reads only below an allowlist, writes
-  only in the workdir, TCP bind/connect denied (ABI >= 4), no signals or
+- as root: mount, network, PID, IPC and UTS namespaces (no network at all;
+  SysV IPC objects die with the run; every descendant dies with the command
+  because it is PID 1 of its namespace), a per-run unprivileged uid/gid from
+  61000-61999 (so RLIMIT_NPROC bites and /root, /etc/shadow and other runs'
+  files are unreadable), the scratch dir as a size-capped tmpfs that vanishes
+  with the namespace, and a memory cgroup over the whole tree (cgroup.py);
+- Landlock where the kernel has it: reads only below an allowlist (system
+  dirs, the Python runtime and its site-packages, the syslab package — not
+  the directory it was installed from — and what the caller mounts), writes
+  only in the scratch dir, TCP bind/connect denied (ABI >= 4), no signals or
   abstract unix sockets outside the sandbox (ABI >= 6);
 - rlimits: address space, CPU time, file size, open files, processes, no cores;
 - an allowlisted environment (envscrub.py);
-- stdout/stderr drained by threads and capped; wall, CPU and peak RSS measured.
+- stdout/stderr drained by threads and capped; wall, CPU and peak memory measured.
 
-Not root: Landlock, rlimits and the scrubbed environment still apply; orphans
-are killed best-effort (the launcher is a child subreaper) and there is no
-network namespace, which `isolation()` reports.
+Where no memory cgroup can be made (not root, read-only cgroupfs) the host
+sums the resident memory of the sandbox's processes every 50 ms and kills the
+tree above the limit; without root there are also no namespaces, no private
+scratch tmpfs (files are capped per file and the scratch size is checked
+while it runs) and orphans are killed best-effort (the launcher is a child
+subreaper). `isolation()` says which applies.
 """
 
 from __future__ import annotations
@@ -29,18 +36,22 @@ import os
 import random
 import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from functools import lru_cache
 from pathlib import Path
-from typing import IO
 
 from syslab.errors import SyslabError
-from syslab.sandbox.base import Limits, Mount, SandboxResult
-from syslab.sandbox.envscrub import SYSLAB_ROOT, scrubbed_env
+from syslab.sandbox.base import ChannelEnds, Limits, Mount, SandboxResult
+from syslab.sandbox.cgroup import MemoryCgroup, memory_parent
+from syslab.sandbox.envscrub import scrubbed_env
+from syslab.sandbox.procs import descendants, kill_uid, rss_bytes, uid_processes
+from syslab.sandbox.scratch import tree_bytes
+from syslab.sandbox.sitedir import candidate_site, runtime_read_paths
+from syslab.sandbox.streams import CappedReader
 
 JAIL = Path(__file__).with_name("_jail.py")
 JAIL_EXIT = 125
@@ -60,6 +71,7 @@ SYSTEM_READ = [
     "/sys",
 ]
 DEV_WRITE = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]
+WATCH_S = 0.05  # memory watchdog period (fallback without a cgroup)
 
 
 class SandboxError(SyslabError):
@@ -73,20 +85,6 @@ def _landlock_abi() -> int:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
     return max(int(libc.syscall(444, None, ctypes.c_size_t(0), 1)), 0)
-
-
-@lru_cache(maxsize=1)
-def _python_read_paths() -> tuple[str, ...]:
-    """Interpreter and library directories the command needs to read (not temp dirs)."""
-    tmp = os.path.realpath(tempfile.gettempdir())
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parent)}
-    paths.add(str(SYSLAB_ROOT))
-    for entry in sys.path:
-        if entry and os.path.isabs(entry) and os.path.exists(entry):
-            real = os.path.realpath(entry)
-            if not real.startswith(tmp + os.sep) and real != os.getcwd():
-                paths.add(real)
-    return tuple(sorted(paths))
 
 
 class _UidLease:
@@ -109,75 +107,142 @@ class _UidLease:
         os.close(self._fd)
 
 
-def _chown_tree(root: Path, uid: int) -> None:
-    os.chown(root, uid, uid)
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)
+class ProcessRun:
+    """A started, confined command: `wait()` enforces the limits and collects the result."""
 
+    def __init__(
+        self,
+        sandbox: ProcessSandbox,
+        argv: list[str],
+        workdir: Path,
+        limits: Limits,
+        env: dict[str, str],
+        pass_fds: tuple[int, ...],
+        lease: _UidLease | None,
+        cgroup: MemoryCgroup | None,
+    ):
+        self.sandbox, self.workdir, self.limits = sandbox, workdir, limits
+        self.lease, self.cgroup = lease, cgroup
+        self.uid = lease.uid if lease else None
+        self.start = time.monotonic()
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=workdir,
+            start_new_session=True,
+            close_fds=True,
+            pass_fds=pass_fds,
+        )
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self.readers = [
+            CappedReader(self.proc.stdout, limits.max_output_bytes),
+            CappedReader(self.proc.stderr, limits.max_output_bytes),
+        ]
+        for r in self.readers:
+            r.start()
+        self.killed = False
+        self.over_memory = False
+        self.over_disk = False
+        self.peak_tree_bytes = 0
+        self._result: SandboxResult | None = None
 
-def _uid_processes(uid: int) -> list[int]:
-    """Live (non-zombie) processes whose real uid is `uid`."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
+    def kill(self) -> None:
+        if self._result is not None:
+            return  # already reaped: its uid may belong to another run by now
+        self.killed = True
         try:
-            with open(f"/proc/{name}/status") as f:
-                status = f.read()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("Uid", "").split()[:1] == [str(uid)] and not fields.get("State", "").strip().startswith(
-            "Z"
-        ):
-            found.append(int(name))
-    return found
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the launcher; its PID-1 child follows (pdeathsig)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.uid is not None:
+            kill_uid(self.uid)
 
+    def _watch(self) -> None:
+        """Fallback limits checked from outside: the tree's memory (no cgroup) and scratch size."""
+        if self.cgroup is None:
+            pids = uid_processes(self.uid) if self.uid is not None else descendants(self.proc.pid)
+            total = sum(rss_bytes(p) for p in pids)
+            self.peak_tree_bytes = max(self.peak_tree_bytes, total)
+            if total > self.limits.memory_mb * 1024 * 1024:
+                self.over_memory = True
+                self.kill()
+        if not self.sandbox.root and int((time.monotonic() - self.start) / WATCH_S) % 10 == 0:
+            cap = self.limits.max_scratch_mb * 1024 * 1024
+            if tree_bytes(self.workdir, limit=cap) > cap:
+                self.over_disk = True
+                self.kill()
 
-def _kill_uid(uid: int, deadline_s: float = 2.0) -> None:
-    """SIGKILL every process of the run uid until none is left (a belt to the PID namespace's braces)."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        pids = _uid_processes(uid)
-        if not pids:
-            return
-        for pid in pids:
+    def wait(self, grace_s: float | None = None) -> SandboxResult:
+        """Wait until it ends; kill it at its timeout (timed_out) or after `grace_s` more (not)."""
+        if self._result is not None:
+            return self._result
+        limits, proc = self.limits, self.proc
+        timed_out = False
+        pidfd = os.pidfd_open(proc.pid)
+        try:
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            limit = self.start + max(limits.timeout_s, 0.0)
+            deadline = limit if grace_s is None else min(limit, time.monotonic() + grace_s)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    timed_out = deadline >= limit and not self.killed
+                    self.kill()
+                    break
+                if poller.poll(min(left, WATCH_S) * 1000):
+                    break
+                self._watch()
+        finally:
+            os.close(pidfd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from waiting again
+        wall = time.monotonic() - self.start
+        if self.uid is not None:
+            kill_uid(self.uid)  # the PID namespace is gone with its init; this is the belt
+        else:
             try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
+                os.killpg(proc.pid, signal.SIGKILL)  # best effort: whatever stayed in the group
+            except (ProcessLookupError, PermissionError):
                 pass
-        time.sleep(0.01)
-
-
-class _CappedReader(threading.Thread):
-    """Drain a pipe to EOF, keeping at most `cap` bytes (the rest is counted and dropped)."""
-
-    def __init__(self, stream: IO[bytes], cap: int):
-        super().__init__(daemon=True)
-        self.stream, self.cap = stream, cap
-        self.chunks: list[bytes] = []
-        self.kept = 0
-        self.truncated = False
-
-    def run(self) -> None:
-        fd = self.stream.fileno()
-        while True:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            room = self.cap - self.kept
-            if room > 0:
-                self.chunks.append(data[:room])
-                self.kept += min(room, len(data))
-            if len(data) > room:
-                self.truncated = True
-
-    def text(self) -> str:
-        return b"".join(self.chunks).decode("utf-8", errors="replace")
+        for r in self.readers:
+            r.join(timeout=2.0)
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
+        out, err = self.readers[0].text(), self.readers[1].text()
+        oom = self.over_memory
+        peak = max(usage.ru_maxrss * 1024, self.peak_tree_bytes)
+        if self.cgroup is not None:
+            oom = oom or self.cgroup.oom_killed()
+            peak = max(peak, self.cgroup.peak_bytes())
+            self.cgroup.remove()
+        if self.lease is not None:
+            self.lease.release()
+        signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        if exit_code == JAIL_EXIT and "syslab-jail:" in err:
+            line = next(ln for ln in err.splitlines() if "syslab-jail:" in ln)
+            raise SandboxError(f"process sandbox setup failed: {line.split('syslab-jail:', 1)[1].strip()}")
+        if self.over_disk:
+            err += f"\nsyslab: scratch dir over its {limits.max_scratch_mb} MB cap; killed"
+        self._result = SandboxResult(
+            exit_code=exit_code,
+            signal=signum,
+            stdout=out,
+            stderr=err,
+            stdout_truncated=self.readers[0].truncated,
+            stderr_truncated=self.readers[1].truncated,
+            timed_out=timed_out,
+            oom_killed=oom,
+            wall_s=wall,
+            cpu_s=usage.ru_utime + usage.ru_stime,
+            peak_rss_mb=peak / (1024 * 1024),
+            isolation=self.sandbox.isolation(),
+        )
+        return self._result
 
 
 class ProcessSandbox:
@@ -190,12 +255,14 @@ class ProcessSandbox:
 
     def isolation(self) -> dict[str, bool | str]:
         abi = _landlock_abi()
+        cgroup = memory_parent() if self.root else None
         return {
             "backend": "process",
             "uid_drop": self.root,
             "netns": self.root,
             "pidns": self.root,
             "mountns": self.root,
+            "ipcns": self.root,
             "landlock": abi >= 1,
             "landlock_abi": str(abi),
             "landlock_net": abi >= 4,
@@ -203,38 +270,82 @@ class ProcessSandbox:
             "rlimits": True,
             "nproc_limit": self.root,
             "env_scrub": True,
+            "memory_limit": f"cgroup {cgroup[0]}" if cgroup else "rss watchdog (50 ms)",
+            "scratch": "tmpfs (size-capped)" if self.root else "host dir (file size rlimit, size watched)",
             "orphan_kill": "pidns" if self.root else "subreaper (best effort)",
         }
 
-    def _config(self, workdir: Path, limits: Limits, mounts: list[Mount], uid: int | None) -> dict:
+    def channel(self) -> ChannelEnds:
+        trusted, candidate = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        cfd = candidate.detach()
+        return ChannelEnds(
+            trusted_fd=trusted.detach(),
+            candidate_fds=[cfd],
+            candidate_env={"SYSLAB_CHANNEL_FD": str(cfd)},
+        )
+
+    def _config(
+        self, workdir: Path, limits: Limits, mounts: list[Mount], uid: int | None, cgroup: MemoryCgroup | None
+    ) -> dict:
         mb = 1024 * 1024
         rlimits = {
             "RLIMIT_AS": limits.memory_mb * mb,
             "RLIMIT_CPU": math.ceil(limits.cpu_s if limits.cpu_s is not None else limits.timeout_s + 1),
-            "RLIMIT_FSIZE": limits.max_file_mb * mb,
+            "RLIMIT_FSIZE": min(limits.max_file_mb, limits.max_scratch_mb) * mb,
             "RLIMIT_NOFILE": limits.max_open_files,
             "RLIMIT_CORE": 0,
         }
         if uid is not None:  # only meaningful per uid; unprivileged, it would count all our processes
             rlimits["RLIMIT_NPROC"] = limits.max_processes
-        read = SYSTEM_READ + list(_python_read_paths()) + [str(m.host) for m in mounts if not m.writable]
+        runtime = list(runtime_read_paths()) + [str(candidate_site())]
+        read = SYSTEM_READ + runtime + [str(m.host) for m in mounts if not m.writable]
         write = [str(workdir)] + DEV_WRITE + [str(m.host) for m in mounts if m.writable]
         if uid is not None:
             write.append("/dev/shm")  # a private tmpfs inside the mount namespace
         if limits.gpu:
             write += [f"/dev/{d}" for d in os.listdir("/dev") if d.startswith(("nvidia", "dri", "kfd"))]
-        expose = list(_python_read_paths()) + [str(workdir)] + [str(m.host) for m in mounts]
+        expose = runtime + [str(workdir)] + [str(m.host) for m in mounts]
         return {
             "uid": uid,
             "gid": uid,
             "workdir": str(workdir),
+            "scratch_mb": limits.max_scratch_mb if uid is not None else None,
             "network": limits.network,
             "landlock": _landlock_abi() >= 1,
             "read": read,
             "write": write,
             "expose": expose,
             "rlimits": rlimits,
+            "cgroup_procs": cgroup.procs if cgroup else None,
         }
+
+    def start(
+        self,
+        cmd: list[str],
+        workdir: Path,
+        limits: Limits,
+        mounts: list[Mount] | None = None,
+        env: dict[str, str] | None = None,
+        pass_fds: tuple[int, ...] = (),
+    ) -> ProcessRun:
+        workdir = Path(workdir).resolve()
+        mounts = [Mount(host=Path(m.host).resolve(), writable=m.writable) for m in mounts or []]
+        child_env = scrubbed_env(workdir, env, gpu=limits.gpu)
+        child_env["PYTHONPATH"] = str(candidate_site())
+        lease = _UidLease() if self.root else None
+        cgroup = MemoryCgroup.create(limits.memory_mb * 1024 * 1024) if self.root else None
+        try:
+            if lease is not None:
+                os.chown(workdir, lease.uid, lease.uid)
+            cfg = self._config(workdir, limits, mounts, lease.uid if lease else None, cgroup)
+            argv = [sys.executable, "-I", "-S", str(JAIL), json.dumps(cfg), "--", *cmd]
+            return ProcessRun(self, argv, workdir, limits, child_env, tuple(pass_fds), lease, cgroup)
+        except BaseException:
+            if lease is not None:
+                lease.release()
+            if cgroup is not None:
+                cgroup.remove()
+            raise
 
     def run(
         self,
@@ -244,84 +355,4 @@ class ProcessSandbox:
         mounts: list[Mount] | None = None,
         env: dict[str, str] | None = None,
     ) -> SandboxResult:
-        workdir = Path(workdir).resolve()
-        mounts = [Mount(host=Path(m.host).resolve(), writable=m.writable) for m in mounts or []]
-        child_env = scrubbed_env(workdir, env, gpu=limits.gpu)
-        lease = _UidLease() if self.root else None
-        try:
-            if lease is not None:
-                _chown_tree(workdir, lease.uid)
-            cfg = self._config(workdir, limits, mounts, lease.uid if lease else None)
-            return self._run(cmd, workdir, limits, cfg, child_env, lease.uid if lease else None)
-        finally:
-            if lease is not None:
-                lease.release()
-
-    def _run(
-        self, cmd: list[str], workdir: Path, limits: Limits, cfg: dict, env: dict[str, str], uid: int | None
-    ) -> SandboxResult:
-        argv = [sys.executable, "-I", "-S", str(JAIL), json.dumps(cfg), "--", *cmd]
-        start = time.monotonic()
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd=workdir,
-            start_new_session=True,
-            close_fds=True,
-        )
-        assert proc.stdout is not None and proc.stderr is not None
-        readers = [
-            _CappedReader(proc.stdout, limits.max_output_bytes),
-            _CappedReader(proc.stderr, limits.max_output_bytes),
-        ]
-        for r in readers:
-            r.start()
-        timed_out = False
-        pidfd = os.pidfd_open(proc.pid)
-        try:
-            poller = select.poll()
-            poller.register(pidfd, select.POLLIN)
-            if not poller.poll(max(limits.timeout_s, 0.0) * 1000):
-                timed_out = True
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)  # the launcher; its PID-1 child follows (pdeathsig)
-                except ProcessLookupError:
-                    pass
-        finally:
-            os.close(pidfd)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from waiting again
-        wall = time.monotonic() - start
-        if uid is not None and timed_out:
-            _kill_uid(uid)
-        elif uid is None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)  # best effort: whatever stayed in the group
-            except (ProcessLookupError, PermissionError):
-                pass
-        for r in readers:
-            r.join(timeout=2.0)
-        proc.stdout.close()
-        proc.stderr.close()
-        out, err = readers[0].text(), readers[1].text()
-        signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-        exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-        if exit_code == JAIL_EXIT and "syslab-jail:" in err:
-            line = next(ln for ln in err.splitlines() if "syslab-jail:" in ln)
-            raise SandboxError(f"process sandbox setup failed: {line.split('syslab-jail:', 1)[1].strip()}")
-        return SandboxResult(
-            exit_code=exit_code,
-            signal=signum,
-            stdout=out,
-            stderr=err,
-            stdout_truncated=readers[0].truncated,
-            stderr_truncated=readers[1].truncated,
-            timed_out=timed_out,
-            wall_s=wall,
-            cpu_s=usage.ru_utime + usage.ru_stime,
-            peak_rss_mb=usage.ru_maxrss / 1024.0,
-            isolation=self.isolation(),
-        )
+        return self.start(cmd, workdir, limits, mounts, env).wait()

@@ -1,0 +1,224 @@
+"""The candidate process: load the program, then answer the trusted evaluator's calls.
+
+Runs inside the sandbox, started by the harness as
+
+    python -B candidate_runtime.py        (SYSLAB_CHANNEL_FD=n or SYSLAB_CHANNEL_PATH=/socket)
+
+and never holds anything the scorer needs: no key, no result file, no metric.
+The first message is ("init", program source, adapter source or None, options).
+The runtime writes both to its scratch dir (tools such as Triton and inspect
+read source files), runs the task's adapter first (task code that maps plain
+data to the objects the program's interface promises), then the program, and
+replies ("ok", None) or an error. Then, until "bye" or end of file, each
+request gets one reply:
+
+    ("bind", name)             -> ("ok", fid)      adapter function (called with the
+                                                    program module first) or program callable
+    ("bindm", obj, method)     -> ("ok", fid)      a method of a stored object
+    (fid, args[, kwargs])      -> ("ok", value)    call; value must be plain data
+    ("new", fid, args, kwargs) -> ("ok", obj)      call and keep the result (a remote object)
+    ("get", name)              -> ("ok", value)    a module-level value of the program
+    ("has", name)              -> ("ok", bool)
+    ("drop", obj) / ("reload",)
+    failures                   -> ("err", kind, message, traceback)
+
+Everything here runs in the candidate's process, so the candidate can change
+any of it; that is harmless by design: the trusted side decodes replies as
+hostile bytes and computes every metric itself.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+import traceback
+import types
+
+if __name__ == "__main__" and sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(
+    os.path.realpath(__file__)
+):
+    sys.path.pop(0)  # never shadow top-level modules with syslab/evaluators/*.py
+
+from syslab.evaluators.channel import Channel, ChannelClosed  # noqa: E402
+from syslab.evaluators.codec import EncodeError, decode, encode  # noqa: E402
+from syslab.evaluators.failures import CandidateRejected  # noqa: E402
+
+PROGRAM_FILE = "program.py"
+ADAPTER_FILE = "_syslab_adapter.py"
+MAX_TRACEBACK = 20_000
+VIOLATION_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENETUNREACH, errno.ENETDOWN, errno.EFBIG}
+
+
+def classify(exc: BaseException, loading: bool = False) -> tuple[str, str]:
+    """(failure kind, one-line message) for an exception raised by candidate (or adapter) code."""
+    message = f"{type(exc).__name__}: {exc}".strip()
+    if isinstance(exc, CandidateRejected):
+        kind = exc.kind
+        return str(getattr(kind, "value", kind)), str(exc) or type(exc).__name__
+    if isinstance(exc, MemoryError):
+        return "memory", message
+    if isinstance(exc, SyntaxError) and loading:
+        return "syntax", f"line {exc.lineno}: {exc.msg}"
+    if isinstance(exc, ImportError) and loading:
+        return "import", message
+    if isinstance(exc, OSError) and exc.errno in VIOLATION_ERRNOS:
+        return "sandbox_violation", f"blocked by the sandbox: {message}"
+    if isinstance(exc, OSError) and exc.errno == errno.EAGAIN and "thread" not in message:
+        return "sandbox_violation", f"blocked by the sandbox (process limit): {message}"
+    if isinstance(exc, (SystemExit, KeyboardInterrupt, GeneratorExit)):
+        return "runtime", f"candidate raised {message}"
+    return "runtime", message
+
+
+def _error(exc: BaseException, loading: bool = False) -> tuple:
+    kind, message = classify(exc, loading)
+    return ("err", kind, message[:2000], traceback.format_exc()[-MAX_TRACEBACK:])
+
+
+class Runtime:
+    """The program module, the adapter and the tables of bound callables and remote objects."""
+
+    def __init__(self, source: str, adapter: str | None):
+        self.source, self.adapter_source = source, adapter
+        self.program: types.ModuleType | None = None
+        self.adapter: types.ModuleType | None = None
+        self.fns: list = []
+        self.objs: dict[int, object] = {}
+        self._next_obj = 1
+
+    def load(self) -> tuple:
+        self.fns, self.objs = [], {}
+        try:
+            if self.adapter_source is not None:
+                self.adapter = self._exec(ADAPTER_FILE, "syslab_adapter", self.adapter_source)
+            self.program = self._exec(PROGRAM_FILE, "program", self.source)
+        except BaseException as e:  # noqa: BLE001 - everything the program does at import is its fault
+            return _error(e, loading=True)
+        return ("ok", None)
+
+    @staticmethod
+    def _exec(filename: str, name: str, source: str) -> types.ModuleType:
+        path = os.path.abspath(filename)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(source)
+        module = types.ModuleType(name)
+        module.__file__ = path
+        sys.modules[name] = module  # dataclasses and pickling-free introspection look modules up here
+        exec(compile(source, path, "exec"), module.__dict__)
+        return module
+
+    def _resolve(self, name: str):  # noqa: ANN202 - a callable
+        if type(name) is not str:
+            raise TypeError("function name must be a str")
+        fn = getattr(self.adapter, name, None) if self.adapter is not None else None
+        if callable(fn):
+            program = self.program
+            return lambda *args, **kwargs: fn(program, *args, **kwargs)
+        fn = getattr(self.program, name, None)
+        if not callable(fn):
+            raise LookupError(name)
+        return fn
+
+    def handle(self, msg: tuple) -> tuple:  # noqa: C901 - one dispatch
+        op = msg[0]
+        if type(op) is int:
+            fn = self.fns[op]
+            return ("ok", fn(*msg[1], **msg[2]) if len(msg) > 2 else fn(*msg[1]))
+        if op == "bind":
+            try:
+                fn = self._resolve(msg[1])
+            except LookupError:
+                return ("err", "invalid_output", f"the program defines no function {msg[1]!r}", "")
+            self.fns.append(fn)
+            return ("ok", len(self.fns) - 1)
+        if op == "bindm":
+            method = getattr(self.objs[msg[1]], msg[2], None)
+            if not callable(method):
+                return ("err", "invalid_output", f"the object has no method {msg[2]!r}", "")
+            self.fns.append(method)
+            return ("ok", len(self.fns) - 1)
+        if op == "new":
+            obj = self.fns[msg[1]](*msg[2], **msg[3])
+            oid = self._next_obj
+            self._next_obj += 1
+            self.objs[oid] = obj
+            return ("ok", oid)
+        if op == "get":
+            if not hasattr(self.program, msg[1]):
+                return ("err", "invalid_output", f"the program defines no {msg[1]!r}", "")
+            return ("ok", getattr(self.program, msg[1]))
+        if op == "has":
+            try:
+                self._resolve(msg[1])
+                return ("ok", True)
+            except LookupError:
+                return ("ok", False)
+        if op == "drop":
+            self.objs.pop(msg[1], None)
+            return ("ok", None)
+        if op == "reload":
+            return self.load()
+        raise ValueError(f"unknown request {op!r}")
+
+
+def _connect() -> Channel:
+    fd = os.environ.pop("SYSLAB_CHANNEL_FD", None)
+    path = os.environ.pop("SYSLAB_CHANNEL_PATH", None)
+    limit = int(os.environ.pop("SYSLAB_CHANNEL_MAX_BYTES", "0") or 0) or None
+    if fd is not None:
+        chan = Channel(int(fd))
+    elif path is not None:
+        import socket
+
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(path)
+        chan = Channel(sock.detach())
+    else:
+        sys.stderr.write("candidate runtime: no channel (SYSLAB_CHANNEL_FD or SYSLAB_CHANNEL_PATH)\n")
+        os._exit(2)
+    if limit:
+        chan.max_bytes = limit
+    return chan
+
+
+def serve(chan: Channel) -> None:
+    init = decode(chan.recv(), allow_nonfinite=True, records=True)
+    runtime = Runtime(init[1], init[2])
+    me = os.getpid()
+    reply = runtime.load()
+    while True:
+        if os.getpid() != me:  # a forked copy of the candidate unwound into this loop
+            os._exit(1)
+        try:
+            payload = encode(reply, records=False)
+        except EncodeError as e:
+            payload = encode(("err", "invalid_output", f"the candidate returned something not plain data: {e}", ""))
+        except BaseException as e:  # noqa: BLE001 - e.g. a numpy scalar whose .item() was patched
+            payload = encode(_error(e))
+        chan.send(payload)
+        try:
+            msg = decode(chan.recv(), allow_nonfinite=True, records=True)
+        except ChannelClosed:
+            return
+        if msg[0] == "bye":
+            return
+        try:
+            reply = runtime.handle(msg)
+        except BaseException as e:  # noqa: BLE001 - every candidate failure is reported, never raised
+            reply = _error(e)
+
+
+def main() -> None:
+    chan = _connect()
+    try:
+        serve(chan)
+    except ChannelClosed:
+        pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # never run the candidate's atexit hooks or wait for its threads
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""The candidate channel's wire format: plain data only, decoded into fresh builtin objects.
+
+What crosses between the trusted evaluator and the candidate process:
+None, bool, int, float, complex, str, bytes, lists, tuples, dicts of those,
+numpy arrays (dtype + shape + raw bytes, numeric dtypes only) and, from the
+trusted side to the candidate only, records (`types.SimpleNamespace`: a copy
+of some observable state, read by attribute). Nothing is pickled, no code
+object or class crosses, and a decoded value is built here from the bytes, so
+it has exactly the builtin type of its tag whatever the sender's objects were.
+
+`decode` is the trusted side's gate and assumes hostile bytes: every length is
+checked against what is left before anything is allocated, nesting is bounded,
+non-finite floats are refused unless allowed, array dtypes come from a fixed
+list, and trailing bytes are an error. It never raises anything but
+`DecodeError`.
+
+Only the standard library at import time: the candidate runtime imports this
+before the candidate's program, and numpy is loaded on the first array.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import struct
+import sys
+import types
+from typing import Any
+
+MAX_DEPTH = 64
+# numpy's dtype.str of the numeric dtypes that may cross (little-endian, or byte-sized).
+ARRAY_DTYPES = frozenset(
+    ["|b1", "|i1", "|u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8", "<c8", "<c16"]
+)
+# One-byte tags.
+T_NONE, T_TRUE, T_FALSE, T_INT, T_BIGINT, T_FLOAT, T_COMPLEX = b"N", b"T", b"F", b"i", b"I", b"f", b"c"
+T_STR, T_BYTES, T_LIST, T_TUPLE, T_DICT, T_ARRAY, T_RECORD = b"s", b"b", b"l", b"t", b"d", b"a", b"r"
+
+_Q = struct.Struct("<q")
+_D = struct.Struct("<d")
+_DD = struct.Struct("<dd")
+_L = struct.Struct("<I")
+_q_pack, _d_pack, _L_pack = _Q.pack, _D.pack, _L.pack
+_q_unpack, _d_unpack, _L_unpack, _dd_unpack = _Q.unpack_from, _D.unpack_from, _L.unpack_from, _DD.unpack_from
+_INT_MIN, _INT_MAX = -(1 << 63), (1 << 63) - 1
+
+
+class EncodeError(TypeError):
+    """A value that is not plain data (the message names its type and where it sits)."""
+
+
+class DecodeError(ValueError):
+    """Bytes that are not a well-formed message within the limits (one line, says what and where)."""
+
+
+def encode(value: Any, *, records: bool = True) -> bytes:
+    """Encode plain data. `records=False` (the candidate side) refuses SimpleNamespace."""
+    out: list[bytes] = []
+    _encode(value, out, 0, records)
+    return b"".join(out)
+
+
+def _encode(v: Any, out: list[bytes], depth: int, records: bool) -> None:  # noqa: C901 - one dispatch
+    t = type(v)
+    if t is float:
+        out.append(b"f" + _d_pack(v))
+    elif t is int:
+        if _INT_MIN <= v <= _INT_MAX:
+            out.append(b"i" + _q_pack(v))
+        else:
+            raw = v.to_bytes((v.bit_length() + 8) // 8, "little", signed=True)
+            out.append(b"I" + _L_pack(len(raw)) + raw)
+    elif t is str:
+        raw = v.encode("utf-8", "surrogatepass")
+        out.append(b"s" + _L_pack(len(raw)))
+        out.append(raw)
+    elif v is None:
+        out.append(T_NONE)
+    elif v is True:
+        out.append(T_TRUE)
+    elif v is False:
+        out.append(T_FALSE)
+    elif t is list or t is tuple:
+        if depth >= MAX_DEPTH:
+            raise EncodeError(f"nested deeper than {MAX_DEPTH} levels")
+        out.append((T_LIST if t is list else T_TUPLE) + _L_pack(len(v)))
+        for item in v:
+            _encode(item, out, depth + 1, records)
+    elif t is dict:
+        if depth >= MAX_DEPTH:
+            raise EncodeError(f"nested deeper than {MAX_DEPTH} levels")
+        out.append(T_DICT + _L_pack(len(v)))
+        for key, item in v.items():
+            _encode(key, out, depth + 1, records)
+            _encode(item, out, depth + 1, records)
+    elif t is bytes or t is bytearray or t is memoryview:
+        raw = bytes(v)
+        out.append(b"b" + _L_pack(len(raw)))
+        out.append(raw)
+    elif t is complex:
+        out.append(b"c" + _DD.pack(v.real, v.imag))
+    elif t.__module__ == "numpy" and t.__name__ == "ndarray":
+        _encode_array(v, out)
+    elif t.__module__ == "numpy" and hasattr(v, "item") and hasattr(v, "dtype"):  # numpy scalar
+        _encode(v.item(), out, depth, records)
+    elif t is types.SimpleNamespace:
+        if not records:
+            raise EncodeError("records (SimpleNamespace) only go to the candidate")
+        _encode_record(v, out, depth, records)
+    elif isinstance(v, enum.Enum):
+        _encode(v.value, out, depth, records)
+    elif isinstance(v, bool):
+        out.append(T_TRUE if v else T_FALSE)
+    elif isinstance(v, int):
+        _encode(int.__index__(v), out, depth, records)
+    elif isinstance(v, float):
+        _encode(float.__float__(v), out, depth, records)
+    elif isinstance(v, str):
+        _encode(str.__str__(v), out, depth, records)
+    elif isinstance(v, (list, tuple)):
+        _encode(list(v) if isinstance(v, list) else tuple(v), out, depth, records)
+    elif isinstance(v, dict):
+        _encode(dict(v), out, depth, records)
+    else:
+        raise EncodeError(f"cannot send a {t.__module__}.{t.__qualname__}: only plain data crosses")
+
+
+def _encode_array(a: Any, out: list[bytes]) -> None:
+    dt = a.dtype.str
+    if dt not in ARRAY_DTYPES:
+        native = a.dtype.newbyteorder("<") if a.dtype.byteorder == ">" else a.dtype
+        if native.str not in ARRAY_DTYPES:
+            raise EncodeError(f"cannot send a numpy array of dtype {a.dtype} (numeric dtypes only)")
+        a = a.astype(native)
+        dt = native.str
+    if a.ndim > 32:
+        raise EncodeError("arrays of more than 32 dimensions cannot be sent")
+    raw = a.tobytes(order="C")
+    dtb = dt.encode()
+    out.append(
+        T_ARRAY
+        + bytes((len(dtb),))
+        + dtb
+        + bytes((a.ndim,))
+        + b"".join(_q_pack(n) for n in a.shape)
+        + _q_pack(len(raw))
+    )
+    out.append(raw)
+
+
+def _encode_record(v: types.SimpleNamespace, out: list[bytes], depth: int, records: bool) -> None:
+    fields = vars(v)
+    out.append(T_RECORD + _L_pack(len(fields)))
+    for name, item in fields.items():
+        if type(name) is not str or not name.isidentifier():
+            raise EncodeError(f"record field {name!r} is not an identifier")
+        _encode(name, out, depth + 1, records)
+        _encode(item, out, depth + 1, records)
+
+
+def decode(data: bytes, *, allow_nonfinite: bool = False, records: bool = False) -> Any:
+    """Decode one message. `records=True` (the candidate side) turns records into SimpleNamespace."""
+    buf = data if type(data) is bytes else bytes(data)
+    try:
+        value, pos = _decode_at(buf, 0, 0, not allow_nonfinite, records)
+    except DecodeError:
+        raise
+    except (struct.error, IndexError, UnicodeDecodeError, OverflowError, MemoryError, ValueError) as e:
+        raise DecodeError(f"malformed message: {type(e).__name__}: {e}") from None
+    except RecursionError:
+        raise DecodeError("malformed message: nested too deeply") from None
+    if pos != len(buf):
+        raise DecodeError(f"malformed message: {len(buf) - pos} trailing bytes")
+    return value
+
+
+def _short(what: str) -> DecodeError:
+    return DecodeError(f"malformed message: truncated {what}")
+
+
+def _decode_at(buf: bytes, pos: int, depth: int, finite: bool, records: bool) -> tuple[Any, int]:  # noqa: C901
+    """(value, next position). Lengths are checked before slicing or allocating."""
+    end = len(buf)
+    if pos >= end:
+        raise _short("message")
+    tag = buf[pos]
+    pos += 1
+    if tag == 0x66:  # f
+        if pos + 8 > end:
+            raise _short("float")
+        x = _d_unpack(buf, pos)[0]
+        if finite and not _isfinite(x):
+            raise DecodeError(f"non-finite number {x!r} (not allowed by this task)")
+        return x, pos + 8
+    if tag == 0x69:  # i
+        if pos + 8 > end:
+            raise _short("int")
+        return _q_unpack(buf, pos)[0], pos + 8
+    if tag == 0x73 or tag == 0x62 or tag == 0x49:  # s b I: a u32 length, then the bytes
+        if pos + 4 > end:
+            raise _short("length")
+        n = _L_unpack(buf, pos)[0]
+        pos += 4
+        if pos + n > end:
+            raise _short("string")
+        if tag == 0x73:
+            return buf[pos : pos + n].decode("utf-8", "surrogatepass"), pos + n
+        if tag == 0x62:
+            return buf[pos : pos + n], pos + n
+        if n > 4096:
+            raise DecodeError("malformed message: integer longer than 4096 bytes")
+        return int.from_bytes(buf[pos : pos + n], "little", signed=True), pos + n
+    if tag == 0x4E:
+        return None, pos
+    if tag == 0x54:
+        return True, pos
+    if tag == 0x46:
+        return False, pos
+    if tag == 0x6C or tag == 0x74 or tag == 0x64 or tag == 0x72:  # l t d r
+        if depth >= MAX_DEPTH:
+            raise DecodeError(f"malformed message: nested deeper than {MAX_DEPTH} levels")
+        if pos + 4 > end:
+            raise _short("length")
+        n = _L_unpack(buf, pos)[0]
+        pos += 4
+        if n > end - pos:  # every item takes at least one byte: no huge allocation from a forged count
+            raise DecodeError(f"malformed message: {n} items claimed, {end - pos} bytes left")
+        depth += 1
+        if tag == 0x6C or tag == 0x74:
+            items = [None] * n
+            for i in range(n):
+                items[i], pos = _decode_at(buf, pos, depth, finite, records)
+            return (items if tag == 0x6C else tuple(items)), pos
+        if tag == 0x72 and not records:
+            raise DecodeError("malformed message: a record where only plain data is allowed")
+        out: dict = {}
+        for _ in range(n):
+            key, pos = _decode_at(buf, pos, depth, finite, records)
+            tk = type(key)
+            if tk is list or tk is dict or (tk is tuple and not _hashable(key)):
+                raise DecodeError(f"malformed message: dict key of type {tk.__name__}")
+            if tag == 0x72 and (tk is not str or not key.isidentifier()):
+                raise DecodeError("malformed message: record field name")
+            out[key], pos = _decode_at(buf, pos, depth, finite, records)
+        return (out if tag == 0x64 else types.SimpleNamespace(**out)), pos
+    if tag == 0x61:  # a
+        return _decode_array(buf, pos, finite)
+    if tag == 0x63:  # c
+        if pos + 16 > end:
+            raise _short("complex")
+        re_, im = _dd_unpack(buf, pos)
+        if finite and not (_isfinite(re_) and _isfinite(im)):
+            raise DecodeError("non-finite complex number (not allowed by this task)")
+        return complex(re_, im), pos + 16
+    raise DecodeError(f"malformed message: unknown tag {tag:#04x} at byte {pos - 1}")
+
+
+_isfinite = math.isfinite
+_DTYPES: dict[str, Any] = {}
+_SHAPES = [struct.Struct(f"<{n}q") for n in range(33)]
+
+
+def _decode_array(buf: bytes, pos: int, finite: bool) -> tuple[Any, int]:
+    import numpy as np
+
+    end = len(buf)
+    if pos + 1 > end:
+        raise _short("array")
+    k = buf[pos]
+    pos += 1
+    dt = buf[pos : pos + k].decode("ascii")
+    pos += k
+    if dt not in ARRAY_DTYPES:
+        raise DecodeError(f"array dtype {dt!r} is not allowed (numeric dtypes only)")
+    if pos + 1 > end:
+        raise _short("array")
+    ndim = buf[pos]
+    pos += 1
+    if ndim > 32:
+        raise DecodeError("malformed message: array of more than 32 dimensions")
+    if pos + 8 * ndim + 8 > end:
+        raise _short("array shape")
+    shape = _SHAPES[ndim].unpack_from(buf, pos)
+    pos += 8 * ndim
+    nbytes = _q_unpack(buf, pos)[0]
+    pos += 8
+    dtype = _DTYPES.get(dt) or _DTYPES.setdefault(dt, np.dtype(dt))
+    count = math.prod(shape)
+    if min(shape, default=0) < 0 or count * dtype.itemsize != nbytes or pos + nbytes > end:
+        raise DecodeError(f"malformed message: array shape {shape} does not match {nbytes} bytes")
+    arr = np.frombuffer(bytearray(buf[pos : pos + nbytes]), dtype=dtype)  # a writable copy
+    if ndim != 1:
+        arr = arr.reshape(shape)
+    if finite and dtype.kind in "fc":
+        if dt == "<f8" and count <= 32:  # small float arrays: cheaper in Python than two ufunc calls
+            ok = all(map(_isfinite, memoryview(buf)[pos : pos + nbytes].cast("d")))
+        else:
+            ok = bool(np.isfinite(arr).all())
+        if not ok:
+            raise DecodeError("array holds NaN or infinite values (not allowed by this task)")
+    return arr, pos + nbytes
+
+
+def _hashable(t: tuple) -> bool:
+    return all(type(x) not in (list, dict) and (type(x) is not tuple or _hashable(x)) for x in t)
+
+
+def describe(value: Any, limit: int = 80) -> str:
+    """A short, safe description of a decoded value for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+if sys.byteorder != "little":  # the wire is little-endian; arrays are sent as they lie in memory
+    raise ImportError("syslab's candidate channel needs a little-endian host")

@@ -1,0 +1,233 @@
+"""Split evaluation, host side: a trusted evaluator process and a sandboxed candidate process.
+
+Per evaluation the host makes
+
+- the candidate channel, from the sandbox backend (a socketpair, or a socket
+  path a container connects to), and a control socket to the trusted side;
+- the candidate process: `candidate_runtime.py` in the sandbox, holding only
+  its end of the candidate channel;
+- the trusted process: `python -m syslab.evaluators.trusted`, unsandboxed
+  but with a scrubbed environment and its own temp dir as cwd, holding the
+  other end and the control socket.
+
+The host sends the program (and the task's adapter) to the trusted side,
+then one request per cascade stage, and waits for each reply on the control
+socket with the stage's timeout; nothing is ever read from the candidate's
+scratch dir. When the trusted side reports that the candidate process ended,
+the sandbox's record (killed for memory, CPU time, a signal) names the failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from syslab.evaluators.channel import Channel, ChannelClosed, ChannelTimeout
+from syslab.evaluators.harness import SessionOutput, StageOutcome, stage_timeouts
+from syslab.sandbox.base import Limits, Sandbox, SandboxResult
+from syslab.sandbox.envscrub import SYSLAB_ROOT, scrubbed_env
+from syslab.sandbox.scratch import remove_tree
+from syslab.sandbox.streams import CappedReader
+from syslab.task import Task
+
+RUNTIME = Path(__file__).with_name("candidate_runtime.py")
+STARTUP_S = 30.0  # allowance for both processes to start, on top of the stage timeouts
+SIGXCPU = 24
+
+
+def data_env(task: Task) -> dict[str, str]:
+    """$SYSLAB_DATA for the trusted side: the data root that holds the task's data files."""
+    if not task.spec.data:
+        return {}
+    from syslab.data import data_path
+
+    first = task.spec.data[0].strip("/")
+    path = data_path(first)
+    return {"SYSLAB_DATA": str(path)[: -len(first)].rstrip("/")}
+
+
+def candidate_limits(task: Task, total_s: float) -> Limits:
+    spec = task.spec.sandbox
+    return Limits(
+        timeout_s=total_s + STARTUP_S,
+        cpu_s=total_s + 1,
+        memory_mb=spec.memory_mb,
+        max_output_bytes=spec.max_output_bytes,
+        max_scratch_mb=spec.max_scratch_mb,
+        gpu=spec.gpu,
+    )
+
+
+def _died(res: SandboxResult | None) -> tuple[str, str] | None:
+    """(kind, message) when the sandbox record explains why the candidate process ended."""
+    if res is None:
+        return None
+    if res.oom_killed or "MemoryError" in res.stderr[-4000:]:
+        return "memory", "candidate process ran out of memory (limit reached for its whole process tree)"
+    if res.signal == SIGXCPU:
+        return "timeout", "candidate process used up its CPU time limit"
+    if res.timed_out:
+        return "timeout", "candidate process ran past its wall-clock limit"
+    if res.signal is not None:
+        return "runtime", f"candidate process was killed by signal {res.signal}"
+    if res.exit_code not in (None, 0):
+        return "runtime", f"candidate process exited with code {res.exit_code} during the evaluation"
+    return None
+
+
+class SplitSession:
+    """One split evaluation; `stage()` per cascade stage, then `finish()`."""
+
+    def __init__(self, task: Task, code: str, sandbox: Sandbox, scratch: Path):
+        self.task, self.sandbox = task, sandbox
+        self.start = time.monotonic()
+        self.first = True
+        self.candidate_result: SandboxResult | None = None
+        env_data = data_env(task)  # raises FileNotFoundError (a missing data file) before anything starts
+        spec = task.spec
+        adapter = (task.root / spec.adapter).read_text(encoding="utf-8") if spec.adapter else None
+        self.tdir = Path(tempfile.mkdtemp(prefix="syslab-trusted-"))
+        ends = sandbox.channel()
+        self._cleanup_channel = ends.cleanup
+        host_ctl, trusted_ctl = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        python = sys.executable if sandbox.name == "process" else "python3"
+        try:
+            self.run = sandbox.start(
+                [python, "-B", str(RUNTIME)],
+                scratch,
+                candidate_limits(task, sum(stage_timeouts(task))),
+                mounts=ends.candidate_mounts,
+                env={**ends.candidate_env, "SYSLAB_CHANNEL_MAX_BYTES": str(spec.sandbox.max_message_mb << 20)},
+                pass_fds=tuple(ends.candidate_fds),
+            )
+        finally:
+            ends.close_candidate_side()
+        tfd = trusted_ctl.fileno()
+        env = scrubbed_env(self.tdir, gpu=spec.sandbox.gpu)
+        env.update(env_data)
+        env["PYTHONPATH"] = os.pathsep.join([str(SYSLAB_ROOT), str(task.root)])
+        env["SYSLAB_CONTROL_FD"] = str(tfd)
+        key = "SYSLAB_CHANNEL_LISTEN_FD" if ends.listening else "SYSLAB_CHANNEL_FD"
+        env[key] = str(ends.trusted_fd)
+        try:
+            self.trusted = subprocess.Popen(
+                [sys.executable, "-B", "-m", "syslab.evaluators.trusted"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                cwd=self.tdir,
+                pass_fds=(tfd, ends.trusted_fd),
+                start_new_session=True,
+            )
+        except BaseException:
+            self.run.kill()
+            raise
+        finally:
+            trusted_ctl.close()
+            os.close(ends.trusted_fd)
+        cap = spec.sandbox.max_output_bytes
+        self.readers = [CappedReader(self.trusted.stdout, cap), CappedReader(self.trusted.stderr, cap)]  # type: ignore[arg-type]
+        for r in self.readers:
+            r.start()
+        self.ctl = Channel(host_ctl.detach())
+        self._send(
+            {
+                "op": "init",
+                "program": code,
+                "adapter": adapter,
+                "allow_nonfinite": spec.allow_nonfinite,
+                "task_dir": str(task.root),
+                "connect_timeout_s": STARTUP_S,
+                "max_message_bytes": spec.sandbox.max_message_mb << 20,
+            }
+        )
+        self.init_reply: dict | None = None
+
+    def _send(self, doc: dict) -> None:
+        try:
+            self.ctl.send(json.dumps(doc).encode())
+        except ChannelClosed:
+            pass  # the trusted process died; the next recv reports it
+
+    def _recv(self, timeout_s: float) -> dict:
+        data = self.ctl.recv(timeout_s)
+        doc = json.loads(data)
+        if not isinstance(doc, dict) or not isinstance(doc.get("kind"), str):
+            raise ValueError("malformed reply from the trusted evaluator")
+        return doc
+
+    def stage(self, name: str, entry: str, timeout_s: float) -> StageOutcome:
+        deadline = timeout_s + (STARTUP_S if self.first else 0.0)
+        started = time.monotonic()
+        try:
+            if self.init_reply is None:
+                self.init_reply = self._recv(deadline)
+                if self.init_reply["kind"] != "ok":
+                    return self._outcome(self.init_reply)
+            self._send({"op": "stage", "name": name, "entry": entry, "fresh": not self.first})
+            self.first = False
+            reply = self._recv(max(deadline - (time.monotonic() - started), 0.001))
+        except ChannelTimeout:
+            self._kill()
+            return StageOutcome("timeout", f"no result within {timeout_s:g} s (wall clock)")
+        except (ChannelClosed, ValueError) as e:
+            code = self.trusted.wait(timeout=5)
+            how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            tail = self.readers[1].text()[-300:].strip().replace("\n", " | ")
+            return StageOutcome("evaluator_error", f"trusted evaluator process ended ({how}): {e} {tail}".strip())
+        return self._outcome(reply)
+
+    def _outcome(self, reply: dict) -> StageOutcome:
+        kind = reply["kind"]
+        if kind != "ok" and reply.get("gone"):
+            self.candidate_result = self.run.wait(grace_s=2.0)
+            why = _died(self.candidate_result)
+            if why is not None:
+                return StageOutcome(why[0], why[1], str(reply.get("traceback", "")))
+        return StageOutcome(
+            kind,
+            str(reply.get("message", "")),
+            str(reply.get("traceback", "")),
+            reply.get("raw"),
+            reply.get("channel"),
+        )
+
+    def _kill(self) -> None:
+        try:
+            os.killpg(self.trusted.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.run.kill()
+
+    def finish(self) -> SessionOutput:
+        self._send({"op": "done"})
+        try:
+            self.trusted.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._kill()
+            self.trusted.wait()
+        res = self.candidate_result or self.run.wait(grace_s=2.0)
+        self.run.kill()  # anything the candidate left behind
+        for r in self.readers:
+            r.join(timeout=2.0)
+        self.ctl.close()
+        self._cleanup_channel()
+        remove_tree(self.tdir)
+        out = SessionOutput(
+            stdout=res.stdout + ("\n[stdout truncated]" if res.stdout_truncated else ""),
+            stderr=res.stderr + ("\n[stderr truncated]" if res.stderr_truncated else ""),
+            evaluator_stdout=self.readers[0].text(),
+            evaluator_stderr=self.readers[1].text(),
+            wall_s=time.monotonic() - self.start,
+            cpu_s=res.cpu_s,
+            peak_rss_mb=res.peak_rss_mb,
+        )
+        return out

@@ -1,0 +1,173 @@
+"""The trusted evaluator process: loads the task's evaluator, scores the candidate through a handle.
+
+Started by the harness (host) once per evaluation:
+
+    python -B -m syslab.evaluators.trusted     (SYSLAB_CONTROL_FD, SYSLAB_CHANNEL_FD or
+                                                 SYSLAB_CHANNEL_LISTEN_FD in the environment)
+
+It never imports or executes candidate code. The control channel to the host
+(a socket the host created; the candidate has no way to it) carries JSON:
+
+    host -> {"op": "init", "program": code, "adapter": code|null, "allow_nonfinite": bool,
+             "task_dir": path, "connect_timeout_s": s}
+    host -> {"op": "stage", "name": ..., "entry": "evaluate.py:evaluate", "fresh": bool}
+    self -> {"kind": "ok", "raw": <evaluator's return value>, "channel": {...}}
+          | {"kind": <failure kind>, "message": ..., "traceback": ..., "gone": bool}
+    host -> {"op": "done"}
+
+The first stage waits for the candidate to load; "fresh" reloads it before
+a later stage, so every stage starts from a fresh module.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from syslab.evaluators.channel import Channel, ChannelClosed
+from syslab.evaluators.failures import CandidateRejected
+from syslab.evaluators.handle import Candidate, CandidateError
+
+
+def jsonable(value: Any) -> Any:
+    """The evaluator's return value as JSON-able data (numpy scalars to floats; others described)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    try:
+        return float(value)  # numpy scalars and other numbers
+    except (TypeError, ValueError):
+        return {"__unserializable__": f"{type(value).__name__}: {str(value)[:200]}"}
+
+
+def _dumps(doc: dict) -> bytes:
+    def fix(v: Any) -> Any:  # JSON has no inf/nan: send them as strings the host re-reads
+        if isinstance(v, float) and not math.isfinite(v):
+            return {"__float__": repr(v)}
+        if isinstance(v, dict):
+            return {k: fix(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        return v
+
+    return json.dumps(fix(doc)).encode()
+
+
+class Evaluator:
+    """One evaluation's trusted side: the candidate handle and the loaded evaluator modules."""
+
+    def __init__(self, channel_fd: int | None, listen_fd: int | None):
+        self.channel_fd, self.listen_fd = channel_fd, listen_fd
+        self.candidate: Candidate | None = None
+        self.load_error: CandidateError | None = None
+        self.modules: dict[str, Any] = {}
+        self.task_dir = ""
+
+    def init(self, doc: dict) -> None:
+        self.task_dir = doc["task_dir"]
+        if self.task_dir not in sys.path:
+            sys.path.insert(0, self.task_dir)
+        if self.listen_fd is not None:
+            chan = Channel.accept(self.listen_fd, float(doc.get("connect_timeout_s", 60)))
+        else:
+            chan = Channel(self.channel_fd)
+        chan.max_bytes = int(doc.get("max_message_bytes") or chan.max_bytes)
+        self.candidate = Candidate(chan, doc["program"], allow_nonfinite=bool(doc.get("allow_nonfinite")))
+        self.adapter = doc.get("adapter")
+        self.ready = False
+
+    def _function(self, entry: str) -> Any:
+        file_part, name = entry.split(":", 1)
+        path = str(Path(self.task_dir) / file_part)
+        module = self.modules.get(path)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(f"syslab_task_{len(self.modules)}", path)
+            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+            sys.modules[spec.name] = module  # type: ignore[union-attr]
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
+            self.modules[path] = module
+        fn = getattr(module, name, None)
+        if not callable(fn):
+            raise LookupError(f"{file_part} has no function {name!r}")
+        return fn
+
+    def stage(self, doc: dict) -> dict:
+        entry = doc["entry"]
+        name = Path(entry.split(":", 1)[0]).name
+        try:
+            fn = self._function(entry)
+        except SyntaxError as e:
+            return _failure("evaluator_error", f"{name} line {e.lineno}: syntax error: {e.msg}")
+        except LookupError as e:
+            return _failure("evaluator_error", str(e))
+        except BaseException as e:  # noqa: BLE001 - any failure to load the evaluator is its own
+            return _failure("evaluator_error", f"{name}: cannot load: {type(e).__name__}: {e}")
+        cand = self.candidate
+        assert cand is not None
+        calls0, elapsed0 = cand.calls, cand.elapsed_s
+        try:
+            if not self.ready:
+                cand._ready(self.adapter)
+                self.ready = True
+            elif doc.get("fresh"):
+                cand.reload()
+            raw = fn(cand)
+        except CandidateError as e:
+            return _failure(e.kind.value, e.message, e.traceback, gone=e.gone)
+        except CandidateRejected as e:  # InvalidOutput / WrongAnswer raised by the evaluator itself
+            kind = getattr(e.kind, "value", e.kind)
+            return _failure(str(kind), str(e) or type(e).__name__, traceback.format_exc())
+        except BaseException as e:  # noqa: BLE001 - the evaluator's own bug
+            return _failure("evaluator_error", f"evaluator raised {type(e).__name__}: {e}", traceback.format_exc())
+        channel = {"calls": cand.calls - calls0, "candidate_s": round(cand.elapsed_s - elapsed0, 6)}
+        return {"kind": "ok", "raw": jsonable(raw), "channel": channel}
+
+
+def _failure(kind: str, message: str, trace: str = "", gone: bool = False) -> dict:
+    return {"kind": kind, "message": message, "traceback": trace, "gone": gone}
+
+
+def main() -> None:
+    control = Channel(int(os.environ.pop("SYSLAB_CONTROL_FD")))
+    channel_fd = os.environ.pop("SYSLAB_CHANNEL_FD", None)
+    listen_fd = os.environ.pop("SYSLAB_CHANNEL_LISTEN_FD", None)
+    ev = Evaluator(int(channel_fd) if channel_fd else None, int(listen_fd) if listen_fd else None)
+    try:
+        while True:
+            doc = json.loads(control.recv())
+            op = doc.get("op")
+            if op == "init":
+                try:
+                    ev.init(doc)
+                    control.send(_dumps({"kind": "ok"}))
+                except Exception as e:  # noqa: BLE001 - e.g. the candidate never connected
+                    control.send(_dumps(_failure("runtime", f"candidate channel: {e}", gone=True)))
+            elif op == "stage":
+                control.send(_dumps(ev.stage(doc)))
+            else:
+                break
+    except ChannelClosed:
+        pass
+    finally:
+        if ev.candidate is not None:
+            ev.candidate.close()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
