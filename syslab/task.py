@@ -59,6 +59,7 @@ class SandboxSpec(BaseModel):
     max_output_bytes: int = Field(1_000_000, ge=1024)
     max_scratch_mb: int = Field(256, ge=1)  # all files of the candidate's scratch dir together
     max_message_mb: int = Field(64, ge=1)  # largest single reply from the candidate (split mode)
+    cpus: int = Field(1, ge=1)  # CPUs the candidate may use (the process backend pins it to them)
 
 
 class BudgetSpec(BaseModel):

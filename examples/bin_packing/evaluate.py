@@ -6,37 +6,28 @@ candidate's `priority(item, bins)` scores every bin that can take it
 (remaining capacities, plus one fresh empty bin at the end) and the item
 goes into the highest-scoring one. The metric is how many bins the
 packing uses beyond the L1 lower bound ceil(sum(items) / capacity).
+
+Split evaluation: the candidate runs in its own sandboxed process and this
+evaluator reaches `priority` through the `candidate` handle; it sends a copy
+of the remaining capacities and gets plain numbers back, and does all the
+packing and counting itself.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from syslab.evaluators import InvalidOutput
+from syslab.evaluators.handle import Candidate
 
 CAPACITY = 100
 WEIBULL_SHAPE = 3.0
 WEIBULL_SCALE = 45.0
 INSTANCE_SEEDS = (0, 1, 2, 3, 4)  # fixed: every candidate sees the same five instances
 ITEMS_PER_INSTANCE = 5000
-
-
-def load_program(program_path: str | Path) -> ModuleType:
-    """Import the candidate file as a fresh module."""
-    path = Path(program_path)
-    spec = importlib.util.spec_from_file_location(f"candidate_{abs(hash(str(path)))}", path)
-    if spec is None or spec.loader is None:
-        raise InvalidOutput(f"{path}: cannot be loaded as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def weibull_instance(seed: int, n_items: int) -> np.ndarray:
@@ -53,8 +44,11 @@ def pack(items: np.ndarray, priority: Any) -> int:
     for item in items:
         fits = np.flatnonzero(remaining[:n_open] >= item)
         candidates = np.append(fits, n_open)  # the open bins that fit, then one fresh bin
-        scores = priority(float(item), remaining[candidates].copy())
-        scores = np.asarray(scores, dtype=np.float64) if not isinstance(scores, np.ndarray) else scores
+        scores = priority(float(item), remaining[candidates])
+        try:
+            scores = np.asarray(scores, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InvalidOutput(f"priority returned {type(scores).__name__}, not one number per bin") from None
         if scores.shape != candidates.shape:
             raise InvalidOutput(
                 f"priority returned shape {scores.shape} for {len(candidates)} bins (expected one score per bin)"
@@ -69,13 +63,10 @@ def pack(items: np.ndarray, priority: Any) -> int:
 
 
 def evaluate(
-    program_path: str, seeds: tuple[int, ...] = INSTANCE_SEEDS, n_items: int = ITEMS_PER_INSTANCE
+    candidate: Candidate, seeds: tuple[int, ...] = INSTANCE_SEEDS, n_items: int = ITEMS_PER_INSTANCE
 ) -> dict[str, Any]:
     """Mean excess bins over the L1 bound, in percent, over seeded Weibull instances."""
-    module = load_program(program_path)
-    priority = getattr(module, "priority", None)
-    if not callable(priority):
-        raise InvalidOutput("the program defines no function priority(item, bins)")
+    priority = candidate.function("priority")
     excess, bins_used, bounds = [], [], []
     for seed in seeds:
         items = weibull_instance(seed, n_items)
@@ -92,10 +83,6 @@ def evaluate(
     }
 
 
-def evaluate_quick(program_path: str) -> dict[str, Any]:
+def evaluate_quick(candidate: Candidate) -> dict[str, Any]:
     """Cascade stage 1: one small instance, to reject broken or wildly bad candidates cheaply."""
-    return evaluate(program_path, seeds=(100,), n_items=500)
-
-
-if __name__ == "__main__":
-    print(evaluate(sys.argv[1]))
+    return evaluate(candidate, seeds=(100,), n_items=500)

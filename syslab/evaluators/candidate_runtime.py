@@ -5,22 +5,22 @@ Runs inside the sandbox, started by the harness as
     python -B candidate_runtime.py        (SYSLAB_CHANNEL_FD=n or SYSLAB_CHANNEL_PATH=/socket)
 
 and never holds anything the scorer needs: no key, no result file, no metric.
-The first message is ("init", program source, adapter source or None, options).
+The first message is ("init", program source, adapter source or None).
 The runtime writes both to its scratch dir (tools such as Triton and inspect
 read source files), runs the task's adapter first (task code that maps plain
 data to the objects the program's interface promises), then the program, and
 replies ("ok", None) or an error. Then, until "bye" or end of file, each
 request gets one reply:
 
-    ("bind", name)             -> ("ok", fid)      adapter function (called with the
-                                                    program module first) or program callable
-    ("bindm", obj, method)     -> ("ok", fid)      a method of a stored object
-    (fid, args[, kwargs])      -> ("ok", value)    call; value must be plain data
-    ("new", fid, args, kwargs) -> ("ok", obj)      call and keep the result (a remote object)
-    ("get", name)              -> ("ok", value)    a module-level value of the program
-    ("has", name)              -> ("ok", bool)
+    ("bind", name)             -> fid      adapter function (called with the program
+                                           module first) or program callable
+    ("bindm", obj, method)     -> fid      a method of a stored object
+    call fid args [kwargs]     -> value    (protocol.py) value must be plain data
+    ("new", fid, args, kwargs) -> obj      call and keep the result (a remote object)
+    ("get", name)              -> value    a module-level value of the program
+    ("has", name)              -> bool
     ("drop", obj) / ("reload",)
-    failures                   -> ("err", kind, message, traceback)
+    failures                   -> (kind, message, traceback) as an error reply
 
 Everything here runs in the candidate's process, so the candidate can change
 any of it; that is harmless by design: the trusted side decodes replies as
@@ -40,8 +40,9 @@ if __name__ == "__main__" and sys.path and os.path.realpath(sys.path[0]) == os.p
 ):
     sys.path.pop(0)  # never shadow top-level modules with syslab/evaluators/*.py
 
+from syslab.evaluators import protocol  # noqa: E402
 from syslab.evaluators.channel import Channel, ChannelClosed  # noqa: E402
-from syslab.evaluators.codec import EncodeError, decode, encode  # noqa: E402
+from syslab.evaluators.codec import EncodeError  # noqa: E402
 from syslab.evaluators.failures import CandidateRejected  # noqa: E402
 
 PROGRAM_FILE = "program.py"
@@ -71,9 +72,13 @@ def classify(exc: BaseException, loading: bool = False) -> tuple[str, str]:
     return "runtime", message
 
 
-def _error(exc: BaseException, loading: bool = False) -> tuple:
+def _error(exc: BaseException, loading: bool = False) -> bytes:
     kind, message = classify(exc, loading)
-    return ("err", kind, message[:2000], traceback.format_exc()[-MAX_TRACEBACK:])
+    return protocol.err(kind, message[:2000], traceback.format_exc()[-MAX_TRACEBACK:])
+
+
+class Rejected(Exception):
+    """A request the runtime refuses (no such function or method): an invalid_output error."""
 
 
 class Runtime:
@@ -87,15 +92,11 @@ class Runtime:
         self.objs: dict[int, object] = {}
         self._next_obj = 1
 
-    def load(self) -> tuple:
+    def load(self) -> None:
         self.fns, self.objs = [], {}
-        try:
-            if self.adapter_source is not None:
-                self.adapter = self._exec(ADAPTER_FILE, "syslab_adapter", self.adapter_source)
-            self.program = self._exec(PROGRAM_FILE, "program", self.source)
-        except BaseException as e:  # noqa: BLE001 - everything the program does at import is its fault
-            return _error(e, loading=True)
-        return ("ok", None)
+        if self.adapter_source is not None:
+            self.adapter = self._exec(ADAPTER_FILE, "syslab_adapter", self.adapter_source)
+        self.program = self._exec(PROGRAM_FILE, "program", self.source)
 
     @staticmethod
     def _exec(filename: str, name: str, source: str) -> types.ModuleType:
@@ -120,45 +121,47 @@ class Runtime:
             raise LookupError(name)
         return fn
 
-    def handle(self, msg: tuple) -> tuple:  # noqa: C901 - one dispatch
+    def call(self, fid: int, args: tuple, kwargs: dict | None) -> object:
+        fn = self.fns[fid]
+        return fn(*args, **kwargs) if kwargs else fn(*args)
+
+    def op(self, msg: tuple) -> object:  # noqa: C901 - one dispatch
         op = msg[0]
-        if type(op) is int:
-            fn = self.fns[op]
-            return ("ok", fn(*msg[1], **msg[2]) if len(msg) > 2 else fn(*msg[1]))
         if op == "bind":
             try:
                 fn = self._resolve(msg[1])
             except LookupError:
-                return ("err", "invalid_output", f"the program defines no function {msg[1]!r}", "")
+                raise Rejected(f"the program defines no function {msg[1]!r}") from None
             self.fns.append(fn)
-            return ("ok", len(self.fns) - 1)
+            return len(self.fns) - 1
         if op == "bindm":
             method = getattr(self.objs[msg[1]], msg[2], None)
             if not callable(method):
-                return ("err", "invalid_output", f"the object has no method {msg[2]!r}", "")
+                raise Rejected(f"the object has no method {msg[2]!r}")
             self.fns.append(method)
-            return ("ok", len(self.fns) - 1)
+            return len(self.fns) - 1
         if op == "new":
             obj = self.fns[msg[1]](*msg[2], **msg[3])
             oid = self._next_obj
             self._next_obj += 1
             self.objs[oid] = obj
-            return ("ok", oid)
+            return oid
         if op == "get":
             if not hasattr(self.program, msg[1]):
-                return ("err", "invalid_output", f"the program defines no {msg[1]!r}", "")
-            return ("ok", getattr(self.program, msg[1]))
+                raise Rejected(f"the program defines no {msg[1]!r}")
+            return getattr(self.program, msg[1])
         if op == "has":
             try:
                 self._resolve(msg[1])
-                return ("ok", True)
+                return True
             except LookupError:
-                return ("ok", False)
+                return False
         if op == "drop":
             self.objs.pop(msg[1], None)
-            return ("ok", None)
+            return None
         if op == "reload":
-            return self.load()
+            self.load()
+            return None
         raise ValueError(f"unknown request {op!r}")
 
 
@@ -182,31 +185,43 @@ def _connect() -> Channel:
     return chan
 
 
+def _reply(value: object) -> bytes:
+    try:
+        return protocol.ok(value)
+    except EncodeError as e:
+        return protocol.err("invalid_output", f"the candidate returned something that is not plain data: {e}")
+    except BaseException as e:  # noqa: BLE001 - e.g. a numpy scalar whose .item() was patched
+        return _error(e)
+
+
 def serve(chan: Channel) -> None:
-    init = decode(chan.recv(), allow_nonfinite=True, records=True)
+    init = protocol.read_request(chan.recv())
     runtime = Runtime(init[1], init[2])
     me = os.getpid()
-    reply = runtime.load()
+    try:
+        runtime.load()
+        reply = protocol.ok(None)
+    except BaseException as e:  # noqa: BLE001 - everything the program does at import is its fault
+        reply = _error(e, loading=True)
     while True:
         if os.getpid() != me:  # a forked copy of the candidate unwound into this loop
             os._exit(1)
+        chan.send(reply)
         try:
-            payload = encode(reply, records=False)
-        except EncodeError as e:
-            payload = encode(("err", "invalid_output", f"the candidate returned something not plain data: {e}", ""))
-        except BaseException as e:  # noqa: BLE001 - e.g. a numpy scalar whose .item() was patched
-            payload = encode(_error(e))
-        chan.send(payload)
-        try:
-            msg = decode(chan.recv(), allow_nonfinite=True, records=True)
+            msg = protocol.read_request(chan.recv())
         except ChannelClosed:
             return
-        if msg[0] == "bye":
-            return
         try:
-            reply = runtime.handle(msg)
+            if len(msg) == 3 and type(msg[0]) is int:
+                reply = _reply(runtime.call(*msg))
+            elif msg[0] == "bye":
+                return
+            else:
+                reply = _reply(runtime.op(msg))
+        except Rejected as e:
+            reply = protocol.err("invalid_output", str(e))
         except BaseException as e:  # noqa: BLE001 - every candidate failure is reported, never raised
-            reply = _error(e)
+            reply = _error(e, loading=msg[0] == "reload")
 
 
 def main() -> None:

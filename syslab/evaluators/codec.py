@@ -41,6 +41,7 @@ _D = struct.Struct("<d")
 _DD = struct.Struct("<dd")
 _L = struct.Struct("<I")
 _q_pack, _d_pack, _L_pack = _Q.pack, _D.pack, _L.pack
+_tag_d, _tag_q, _tag_L = struct.Struct("<cd").pack, struct.Struct("<cq").pack, struct.Struct("<cI").pack
 _q_unpack, _d_unpack, _L_unpack, _dd_unpack = _Q.unpack_from, _D.unpack_from, _L.unpack_from, _DD.unpack_from
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 63) - 1
 
@@ -63,16 +64,16 @@ def encode(value: Any, *, records: bool = True) -> bytes:
 def _encode(v: Any, out: list[bytes], depth: int, records: bool) -> None:  # noqa: C901 - one dispatch
     t = type(v)
     if t is float:
-        out.append(b"f" + _d_pack(v))
+        out.append(_tag_d(T_FLOAT, v))
     elif t is int:
         if _INT_MIN <= v <= _INT_MAX:
-            out.append(b"i" + _q_pack(v))
+            out.append(_tag_q(T_INT, v))
         else:
             raw = v.to_bytes((v.bit_length() + 8) // 8, "little", signed=True)
-            out.append(b"I" + _L_pack(len(raw)) + raw)
+            out.append(_tag_L(T_BIGINT, len(raw)) + raw)
     elif t is str:
         raw = v.encode("utf-8", "surrogatepass")
-        out.append(b"s" + _L_pack(len(raw)))
+        out.append(_tag_L(T_STR, len(raw)))
         out.append(raw)
     elif v is None:
         out.append(T_NONE)
@@ -83,7 +84,7 @@ def _encode(v: Any, out: list[bytes], depth: int, records: bool) -> None:  # noq
     elif t is list or t is tuple:
         if depth >= MAX_DEPTH:
             raise EncodeError(f"nested deeper than {MAX_DEPTH} levels")
-        out.append((T_LIST if t is list else T_TUPLE) + _L_pack(len(v)))
+        out.append(_tag_L(T_LIST if t is list else T_TUPLE, len(v)))
         for item in v:
             _encode(item, out, depth + 1, records)
     elif t is dict:
@@ -99,7 +100,7 @@ def _encode(v: Any, out: list[bytes], depth: int, records: bool) -> None:  # noq
         out.append(raw)
     elif t is complex:
         out.append(b"c" + _DD.pack(v.real, v.imag))
-    elif t.__module__ == "numpy" and t.__name__ == "ndarray":
+    elif t is _ndarray_type():
         _encode_array(v, out)
     elif t.__module__ == "numpy" and hasattr(v, "item") and hasattr(v, "dtype"):  # numpy scalar
         _encode(v.item(), out, depth, records)
@@ -125,26 +126,29 @@ def _encode(v: Any, out: list[bytes], depth: int, records: bool) -> None:  # noq
         raise EncodeError(f"cannot send a {t.__module__}.{t.__qualname__}: only plain data crosses")
 
 
+_ARRAY_HEADS: dict[Any, bytes] = {}
+
+
+def _ndarray_type() -> type | None:
+    np = sys.modules.get("numpy")
+    return getattr(np, "ndarray", None)
+
+
 def _encode_array(a: Any, out: list[bytes]) -> None:
-    dt = a.dtype.str
-    if dt not in ARRAY_DTYPES:
+    head = _ARRAY_HEADS.get(a.dtype)
+    if head is None:
         native = a.dtype.newbyteorder("<") if a.dtype.byteorder == ">" else a.dtype
         if native.str not in ARRAY_DTYPES:
             raise EncodeError(f"cannot send a numpy array of dtype {a.dtype} (numeric dtypes only)")
-        a = a.astype(native)
-        dt = native.str
-    if a.ndim > 32:
+        if native != a.dtype:
+            return _encode_array(a.astype(native), out)
+        dtb = native.str.encode()
+        head = _ARRAY_HEADS[a.dtype] = T_ARRAY + bytes((len(dtb),)) + dtb
+    shape = a.shape
+    if len(shape) > 32:
         raise EncodeError("arrays of more than 32 dimensions cannot be sent")
-    raw = a.tobytes(order="C")
-    dtb = dt.encode()
-    out.append(
-        T_ARRAY
-        + bytes((len(dtb),))
-        + dtb
-        + bytes((a.ndim,))
-        + b"".join(_q_pack(n) for n in a.shape)
-        + _q_pack(len(raw))
-    )
+    raw = a.tobytes()
+    out.append(head + bytes((len(shape),)) + _SHAPES[len(shape)].pack(*shape) + _q_pack(len(raw)))
     out.append(raw)
 
 
@@ -158,11 +162,13 @@ def _encode_record(v: types.SimpleNamespace, out: list[bytes], depth: int, recor
         _encode(item, out, depth + 1, records)
 
 
-def decode(data: bytes, *, allow_nonfinite: bool = False, records: bool = False) -> Any:
-    """Decode one message. `records=True` (the candidate side) turns records into SimpleNamespace."""
+def decode(data: bytes, *, allow_nonfinite: bool = False, records: bool = False, start: int = 0) -> Any:
+    """Decode one value that fills `data` from `start` to the end.
+
+    `records=True` (the candidate side) turns records into SimpleNamespace."""
     buf = data if type(data) is bytes else bytes(data)
     try:
-        value, pos = _decode_at(buf, 0, 0, not allow_nonfinite, records)
+        value, pos = _decode_at(buf, start, 0, not allow_nonfinite, records)
     except DecodeError:
         raise
     except (struct.error, IndexError, UnicodeDecodeError, OverflowError, MemoryError, ValueError) as e:
@@ -256,22 +262,30 @@ def _decode_at(buf: bytes, pos: int, depth: int, finite: bool, records: bool) ->
 
 
 _isfinite = math.isfinite
-_DTYPES: dict[str, Any] = {}
+_DTYPES: dict[bytes, tuple[Any, int, bool, bool]] = {}  # raw dtype str -> (dtype, itemsize, float?, f8?)
 _SHAPES = [struct.Struct(f"<{n}q") for n in range(33)]
 
 
-def _decode_array(buf: bytes, pos: int, finite: bool) -> tuple[Any, int]:
+def _dtype_info(raw: bytes) -> tuple[Any, int, bool, bool]:
     import numpy as np
 
+    name = raw.decode("ascii", "replace")
+    if name not in ARRAY_DTYPES:
+        raise DecodeError(f"array dtype {name!r} is not allowed (numeric dtypes only)")
+    dtype = np.dtype(name)
+    info = (dtype, dtype.itemsize, dtype.kind in "fc", name == "<f8")
+    _DTYPES[raw] = info
+    return info
+
+
+def _decode_array(buf: bytes, pos: int, finite: bool) -> tuple[Any, int]:
     end = len(buf)
     if pos + 1 > end:
         raise _short("array")
     k = buf[pos]
-    pos += 1
-    dt = buf[pos : pos + k].decode("ascii")
-    pos += k
-    if dt not in ARRAY_DTYPES:
-        raise DecodeError(f"array dtype {dt!r} is not allowed (numeric dtypes only)")
+    raw_dt = buf[pos + 1 : pos + 1 + k]
+    pos += 1 + k
+    dtype, itemsize, floating, f8 = _DTYPES.get(raw_dt) or _dtype_info(raw_dt)
     if pos + 1 > end:
         raise _short("array")
     ndim = buf[pos]
@@ -284,16 +298,22 @@ def _decode_array(buf: bytes, pos: int, finite: bool) -> tuple[Any, int]:
     pos += 8 * ndim
     nbytes = _q_unpack(buf, pos)[0]
     pos += 8
-    dtype = _DTYPES.get(dt) or _DTYPES.setdefault(dt, np.dtype(dt))
-    count = math.prod(shape)
-    if min(shape, default=0) < 0 or count * dtype.itemsize != nbytes or pos + nbytes > end:
+    if ndim == 1:
+        count = shape[0]
+        negative = count < 0
+    else:
+        count = math.prod(shape)
+        negative = any(n < 0 for n in shape)
+    if negative or count * itemsize != nbytes or pos + nbytes > end:
         raise DecodeError(f"malformed message: array shape {shape} does not match {nbytes} bytes")
-    arr = np.frombuffer(bytearray(buf[pos : pos + nbytes]), dtype=dtype)  # a writable copy
+    np = sys.modules["numpy"]
+    data = buf[pos : pos + nbytes]
+    arr = np.frombuffer(bytearray(data), dtype=dtype)  # a writable copy
     if ndim != 1:
         arr = arr.reshape(shape)
-    if finite and dtype.kind in "fc":
-        if dt == "<f8" and count <= 32:  # small float arrays: cheaper in Python than two ufunc calls
-            ok = all(map(_isfinite, memoryview(buf)[pos : pos + nbytes].cast("d")))
+    if finite and floating:
+        if f8 and count <= 32:  # small float arrays: cheaper in Python than two ufunc calls
+            ok = all(map(_isfinite, memoryview(data).cast("d")))
         else:
             ok = bool(np.isfinite(arr).all())
         if not ok:

@@ -20,8 +20,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from syslab.evaluators import protocol
 from syslab.evaluators.channel import Channel, ChannelClosed, ChannelTimeout, MessageTooLarge
-from syslab.evaluators.codec import DecodeError, EncodeError, decode, encode
+from syslab.evaluators.codec import DecodeError, EncodeError
 from syslab.evaluators.failures import CandidateRejected, FailureKind
 
 CANDIDATE_KINDS = {
@@ -62,13 +63,20 @@ class Candidate:
 
     # -- the raw request -------------------------------------------------------------------
 
-    def _request(self, msg: tuple) -> Any:
+    def _op(self, *fields: Any) -> Any:
+        return self._request(protocol.op(*fields), None)
+
+    def _call(self, fid: int, args: tuple, kwargs: dict) -> Any:
+        return self._request(None, (fid, args, kwargs))
+
+    def _request(self, payload: bytes | None, call: tuple | None) -> Any:
         if self.gone:
             raise CandidateError("runtime", "the candidate process has ended", gone=True)
-        try:
-            payload = encode(msg)
-        except EncodeError as e:
-            raise TypeError(f"evaluator tried to send something that is not plain data: {e}") from None
+        if payload is None:
+            try:
+                payload = protocol.call(*call)  # type: ignore[misc]
+            except EncodeError as e:
+                raise TypeError(f"evaluator tried to send something that is not plain data: {e}") from None
         start = time.perf_counter()
         try:
             self._chan.send(payload)
@@ -86,20 +94,16 @@ class Candidate:
             self.elapsed_s += time.perf_counter() - start
             self.calls += 1
         try:
-            reply = decode(data, allow_nonfinite=not self._finite)
+            good, value = protocol.read_reply(data, not self._finite)
         except DecodeError as e:
             raise CandidateError("invalid_output", f"candidate returned a value that is not allowed: {e}") from None
-        if type(reply) is tuple and len(reply) == 2 and reply[0] == "ok":
-            return reply[1]
-        if type(reply) is tuple and len(reply) == 4 and reply[0] == "err" and type(reply[1]) is str:
-            message = reply[2] if type(reply[2]) is str else "(no message)"
-            trace = reply[3] if type(reply[3]) is str else ""
-            raise CandidateError(reply[1], message, trace)
-        raise CandidateError("invalid_output", "malformed reply from the candidate process")
+        if good:
+            return value
+        raise CandidateError(value[0], value[1], value[2])
 
     def _ready(self, adapter: str | None) -> None:
         """Send the program (and the task's adapter); raise CandidateError if it does not load."""
-        self._request(("init", self.source, adapter))
+        self._op("init", self.source, adapter)
 
     # -- what evaluators use ---------------------------------------------------------------
 
@@ -113,25 +117,25 @@ class Candidate:
 
     def new(self, name: str, *args: Any, **kwargs: Any) -> RemoteObject:
         """Call factory `name` and keep its result in the candidate process as a remote object."""
-        fid = self._request(("bind", name))
-        return RemoteObject(self, self._request(("new", fid, args, kwargs)), self._generation)
+        fid = self._op("bind", name)
+        return RemoteObject(self, self._op("new", fid, args, kwargs), self._generation)
 
     def has(self, name: str) -> bool:
-        return bool(self._request(("has", name)))
+        return bool(self._op("has", name))
 
     def get(self, name: str) -> Any:
         """A module-level value of the program (plain data), e.g. a NAME constant."""
-        return self._request(("get", name))
+        return self._op("get", name)
 
     def reload(self) -> None:
         """Fresh module state: run the program (and adapter) again; remote objects are dropped."""
-        self._request(("reload",))
+        self._op("reload")
         self._generation += 1
 
     def close(self) -> None:
         if not self.gone:
             try:
-                self._chan.send(encode(("bye",)))
+                self._chan.send(protocol.op("bye"))
             except (ChannelClosed, OSError):
                 pass
         self.gone = True
@@ -144,15 +148,15 @@ class RemoteFunction:
 
     def __init__(self, cand: Candidate, name: str):
         self._cand, self.name = cand, name
-        self._fid = cand._request(("bind", name))
+        self._fid = cand._op("bind", name)
         self._gen = cand._generation
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         cand = self._cand
         if self._gen != cand._generation:
-            self._fid = cand._request(("bind", self.name))
+            self._fid = cand._op("bind", self.name)
             self._gen = cand._generation
-        return cand._request((self._fid, args, kwargs) if kwargs else (self._fid, args))
+        return cand._call(self._fid, args, kwargs)
 
     def __repr__(self) -> str:
         return f"<remote function {self.name}>"
@@ -173,7 +177,7 @@ class RemoteObject:
             raise CandidateError("runtime", "remote object used after the candidate was reloaded")
         fid = self._methods.get(name)
         if fid is None:
-            fid = self._methods[name] = self._cand._request(("bindm", self._oid, name))
+            fid = self._methods[name] = self._cand._op("bindm", self._oid, name)
         return fid
 
     def __getattr__(self, name: str) -> RemoteMethod:
@@ -182,7 +186,7 @@ class RemoteObject:
         return RemoteMethod(self, name)
 
     def drop(self) -> None:
-        self._cand._request(("drop", self._oid))
+        self._cand._op("drop", self._oid)
 
 
 class RemoteMethod:
@@ -196,4 +200,4 @@ class RemoteMethod:
         cand = self._obj._cand
         if self._obj._gen != cand._generation:
             raise CandidateError("runtime", "remote object used after the candidate was reloaded")
-        return cand._request((self._fid, args, kwargs) if kwargs else (self._fid, args))
+        return cand._call(self._fid, args, kwargs)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from syslab.evaluators.channel import Channel, ChannelClosed, ChannelTimeout
 from syslab.evaluators.harness import SessionOutput, StageOutcome, stage_timeouts
+from syslab.sandbox import cpus
 from syslab.sandbox.base import Limits, Sandbox, SandboxResult
 from syslab.sandbox.envscrub import SYSLAB_ROOT, scrubbed_env
 from syslab.sandbox.scratch import remove_tree
@@ -53,9 +54,10 @@ def data_env(task: Task) -> dict[str, str]:
     return {"SYSLAB_DATA": str(path)[: -len(first)].rstrip("/")}
 
 
-def candidate_limits(task: Task, total_s: float) -> Limits:
+def candidate_limits(task: Task, total_s: float, cpus: list[int] | None = None) -> Limits:
     spec = task.spec.sandbox
     return Limits(
+        cpus=cpus,
         timeout_s=total_s + STARTUP_S,
         cpu_s=total_s + 1,
         memory_mb=spec.memory_mb,
@@ -98,11 +100,13 @@ class SplitSession:
         self._cleanup_channel = ends.cleanup
         host_ctl, trusted_ctl = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         python = sys.executable if sandbox.name == "process" else "python3"
+        # Same CPU for both (they take turns): each hand-over is a same-core wakeup.
+        self.cpus = cpus.lease(spec.sandbox.cpus) if sandbox.name == "process" else []
         try:
             self.run = sandbox.start(
                 [python, "-B", str(RUNTIME)],
                 scratch,
-                candidate_limits(task, sum(stage_timeouts(task))),
+                candidate_limits(task, sum(stage_timeouts(task)), self.cpus or None),
                 mounts=ends.candidate_mounts,
                 env={**ends.candidate_env, "SYSLAB_CHANNEL_MAX_BYTES": str(spec.sandbox.max_message_mb << 20)},
                 pass_fds=tuple(ends.candidate_fds),
@@ -127,6 +131,8 @@ class SplitSession:
                 pass_fds=(tfd, ends.trusted_fd),
                 start_new_session=True,
             )
+            if self.cpus:
+                os.sched_setaffinity(self.trusted.pid, self.cpus[:1])
         except BaseException:
             self.run.kill()
             raise
@@ -220,6 +226,7 @@ class SplitSession:
             r.join(timeout=2.0)
         self.ctl.close()
         self._cleanup_channel()
+        cpus.release(self.cpus)
         remove_tree(self.tdir)
         out = SessionOutput(
             stdout=res.stdout + ("\n[stdout truncated]" if res.stdout_truncated else ""),

@@ -282,6 +282,8 @@ def main(argv: list[str]) -> None:
     cmd = argv[3:]
     root = cfg.get("uid") is not None
     try:
+        if cfg.get("cpus"):
+            os.sched_setaffinity(0, cfg["cpus"])
         if root:
             if cfg.get("cgroup_procs"):  # before forking: every descendant is charged to the group
                 with open(cfg["cgroup_procs"], "w") as f:

@@ -21,6 +21,7 @@ class Limits(BaseModel):
     max_processes: int = 64
     network: bool = False
     gpu: bool = False
+    cpus: list[int] | None = None  # pin the command to these CPUs (None: wherever the host runs it)
 
 
 class Mount(BaseModel):

@@ -317,6 +317,7 @@ class ProcessSandbox:
             "expose": expose,
             "rlimits": rlimits,
             "cgroup_procs": cgroup.procs if cgroup else None,
+            "cpus": limits.cpus,
         }
 
     def start(
