@@ -6,21 +6,24 @@ at its arrival, and every server works through its own FIFO queue at its
 own speed. The balancer sees each request's *estimated* work (the true
 work differs by a noise factor) and, for each server, its speed, queue
 length and estimated outstanding work. Latency = completion − arrival.
+
+Split evaluation: the candidate runs in its own sandboxed process. Per
+decision this evaluator sends a copy of what the balancer may observe (the
+request as (id, time_ms, est_work), the servers as one array with a row
+(index, speed, queue_len, outstanding_work) each); `adapter.py`, on the
+candidate's side, turns that into the Request and Server objects of the
+interface. The true work of a request never leaves this process.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import numbers
-import sys
 from collections import deque
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from syslab.evaluators import InvalidOutput
+from syslab.evaluators.handle import Candidate
 
 SPEEDS = (1.0, 1.0, 1.5, 1.5, 2.0, 2.0, 3.0, 3.0)  # work units per ms
 MEAN_WORK = 10.0  # work units: 10 ms on a speed-1 server
@@ -30,38 +33,6 @@ CALM_MS, BURST_MS = 500.0, 100.0  # mean phase durations (exponential)
 ESTIMATE_SIGMA = 0.3  # lognormal noise of the work estimate the balancer sees
 WORKLOAD_SEEDS = (0, 1)
 REQUESTS_PER_WORKLOAD = 10_000
-
-
-class Request:
-    """What the balancer knows about a request."""
-
-    __slots__ = ("id", "time_ms", "est_work")
-
-    def __init__(self, id: int, time_ms: float, est_work: float):
-        self.id, self.time_ms, self.est_work = id, time_ms, est_work
-
-
-class Server:
-    """A snapshot of one server's observable state (a fresh copy per decision)."""
-
-    __slots__ = ("index", "speed", "queue_len", "outstanding_work")
-
-    def __init__(self, index: int, speed: float, queue_len: int, outstanding_work: float):
-        self.index = index
-        self.speed = speed  # work units per ms
-        self.queue_len = queue_len  # requests on the server, the one in service included
-        self.outstanding_work = outstanding_work  # estimated work units still to do
-
-
-def load_program(program_path: str | Path) -> ModuleType:
-    """Import the candidate file as a fresh module (so its state starts clean)."""
-    path = Path(program_path)
-    spec = importlib.util.spec_from_file_location(f"candidate_{abs(hash(str(path)))}", path)
-    if spec is None or spec.loader is None:
-        raise InvalidOutput(f"{path}: cannot be loaded as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def workload(seed: int, n_requests: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -95,8 +66,10 @@ def simulate(choose_server: Any, arrivals: np.ndarray, work: np.ndarray, est: np
     est_sum = [0.0] * n_servers  # estimated work of everything in each queue
     free_at = [0.0] * n_servers  # when each server finishes its last queued request
     latency = np.empty(len(arrivals))
+    views = np.empty((n_servers, 4))
+    views[:, 0] = np.arange(n_servers)
+    views[:, 1] = SPEEDS
     for i, (now, w, e) in enumerate(zip(arrivals.tolist(), work.tolist(), est.tolist(), strict=True)):
-        views = []
         for s in range(n_servers):
             q = queues[s]
             while q and q[0][1] <= now:
@@ -106,13 +79,12 @@ def simulate(choose_server: Any, arrivals: np.ndarray, work: np.ndarray, est: np
                 start, _, head_est = q[0]
                 done = (now - start) * SPEEDS[s]
                 outstanding = max(0.0, est_sum[s] - head_est + max(0.0, head_est - done))
-            views.append(Server(s, SPEEDS[s], len(q), outstanding))
-        choice = choose_server(Request(i, now, e), views)
-        if isinstance(choice, bool) or not isinstance(choice, numbers.Integral):
-            raise InvalidOutput(
-                f"choose_server returned {choice!r} ({type(choice).__name__}), not an int index"
-            )
-        choice = int(choice)
+            views[s, 2] = len(q)
+            views[s, 3] = outstanding
+        choice = choose_server((i, now, e), views)
+        if type(choice) is not int:  # decoded from the channel: exactly int, or not an index
+            shown = repr(choice)[:60]
+            raise InvalidOutput(f"choose_server returned {shown} ({type(choice).__name__}), not an int index")
         if not 0 <= choice < n_servers:
             raise InvalidOutput(f"choose_server returned {choice}, outside 0..{n_servers - 1}")
         start = max(now, free_at[choice])
@@ -125,15 +97,14 @@ def simulate(choose_server: Any, arrivals: np.ndarray, work: np.ndarray, est: np
 
 
 def evaluate(
-    program_path: str, seeds: tuple[int, ...] = WORKLOAD_SEEDS, n_requests: int = REQUESTS_PER_WORKLOAD
+    candidate: Candidate, seeds: tuple[int, ...] = WORKLOAD_SEEDS, n_requests: int = REQUESTS_PER_WORKLOAD
 ) -> dict[str, Any]:
     """p99 and mean latency and throughput over seeded bursty workloads."""
     latencies, throughputs = [], []
-    for seed in seeds:
-        module = load_program(program_path)  # fresh module state per workload
-        choose = getattr(module, "choose_server", None)
-        if not callable(choose):
-            raise InvalidOutput("the program defines no function choose_server(request, servers)")
+    for k, seed in enumerate(seeds):
+        if k:
+            candidate.reload()  # fresh module state per workload
+        choose = candidate.function("choose_server")
         arrivals, work, est = workload(seed, n_requests)
         lat = simulate(choose, arrivals, work, est)
         latencies.append(lat)
@@ -148,10 +119,6 @@ def evaluate(
     }
 
 
-def evaluate_quick(program_path: str) -> dict[str, Any]:
+def evaluate_quick(candidate: Candidate) -> dict[str, Any]:
     """Cascade stage 1: one short workload, to reject broken candidates cheaply."""
-    return evaluate(program_path, seeds=(100,), n_requests=1000)
-
-
-if __name__ == "__main__":
-    print(evaluate(sys.argv[1]))
+    return evaluate(candidate, seeds=(100,), n_requests=1000)
