@@ -255,13 +255,17 @@ class DockerSandbox:
 
     def channel(self) -> ChannelEnds:
         """A listening unix socket in a fresh host dir that is bound read-only into the container."""
-        folder = Path(tempfile.mkdtemp(prefix="syslab-chan-"))
-        os.chmod(folder, 0o755)
+        folder = Path(tempfile.mkdtemp(prefix="syslab-chan-"))  # 0700
         path = folder / "sock"
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(str(path))
-        os.chmod(path, 0o777)  # the container user connects; only this container can see the dir
         listener.listen(1)
+        # Only the container user may reach the socket: a process-sandbox candidate on this host
+        # (another uid) must not connect first and take over the channel.
+        uid, gid = (int(x) for x in self.user.split(":"))
+        if os.geteuid() == 0:
+            os.chown(folder, uid, gid)
+            os.chown(path, uid, gid)
         return ChannelEnds(
             trusted_fd=listener.detach(),
             listening=True,
