@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Literal
@@ -147,7 +148,7 @@ class Task(BaseModel):
 
     @property
     def evaluation_mode(self) -> str:
-        """"split" or "shared" (see TaskSpec.mode); "auto" is resolved from the evaluator's source."""
+        """ "split" or "shared" (see TaskSpec.mode); "auto" is resolved from the evaluator's source."""
         if self.spec.mode != "auto":
             return self.spec.mode
         return _detect_mode(self.root, self.spec.evaluator)
@@ -174,9 +175,14 @@ def _takes_candidate(root: Path, entry: str) -> bool | None:
     """Does the entry's function take a Candidate handle? None if the file cannot be read/parsed."""
     file_part, name = entry.split(":", 1)
     try:
-        tree = ast.parse((root / file_part).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
+        source = (root / file_part).read_text(encoding="utf-8")
+    except (OSError, ValueError):
         return None
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # reported when it runs; the signature may still be readable
+        sig = re.search(rf"^def\s+{re.escape(name)}\s*\(\s*(\w+)\s*(?::\s*([\w.]+))?", source, re.M)
+        return None if sig is None else (sig[1] == "candidate" or (sig[2] or "").endswith("Candidate"))
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
             params = node.args.posonlyargs + node.args.args

@@ -48,6 +48,8 @@ def test_unprivileged_offline_read_only(sandbox, tmp_path: Path, monkeypatch: py
         "echo data > out.txt && echo scratch-ok; echo t > /tmp/t && echo tmp-ok; "
         "env | grep -c OPENAI || true"
     )
+    (tmp_path / "in.txt").write_text("input-ok\n")  # the host's files are copied into the scratch
+    script += "; cat in.txt"
     res = sandbox.run(["/bin/sh", "-c", script], tmp_path, Limits(timeout_s=10))
     lines = res.stdout.split("\n")
     assert res.exit_code == 0, res.stderr
@@ -55,7 +57,8 @@ def test_unprivileged_offline_read_only(sandbox, tmp_path: Path, monkeypatch: py
     assert lines[1] == "3"  # header (2 lines) + loopback only: no network interface
     assert "Read-only file system" in lines[2] or "ro-root" in res.stdout
     assert "scratch-ok" in res.stdout and "tmp-ok" in res.stdout
-    assert (tmp_path / "out.txt").read_text() == "data\n"  # the scratch dir is the host's workdir
+    assert "input-ok" in res.stdout
+    assert not (tmp_path / "out.txt").exists()  # the scratch is a tmpfs: nothing reaches the host's disk
     assert "sk-must-not-leak" not in res.stdout + res.stderr
     iso = sandbox.isolation()
     assert (

@@ -20,7 +20,7 @@ Failure attribution (documented rule): the innermost traceback frame that
 belongs to the candidate file or to a file in the task directory decides.
 Candidate frame: ImportError -> import; OSError with EACCES/EPERM/EROFS
 (blocked by uid/Landlock), ENETUNREACH/ENETDOWN (no network) or EAGAIN
-(process limit) or EFBIG (file size limit) -> sandbox_violation; anything else -> runtime. Task frame
+(process limit) or EFBIG/ENOSPC (file size / scratch size cap) -> sandbox_violation; anything else -> runtime. Task frame
 (or no attributable frame) -> evaluator_error. MemoryError anywhere -> memory.
 InvalidOutput / WrongAnswer -> their kind, wherever raised.
 """
@@ -41,6 +41,8 @@ VIOLATION_ERRNOS = {
     errno.ENETDOWN,
     errno.EAGAIN,
     errno.EFBIG,
+    errno.ENOSPC,  # the scratch tmpfs (or /tmp) is full: its size cap
+    errno.EDQUOT,
 }
 
 

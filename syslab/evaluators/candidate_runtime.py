@@ -35,8 +35,10 @@ import sys
 import traceback
 import types
 
-if __name__ == "__main__" and sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(
-    os.path.realpath(__file__)
+if (
+    __name__ == "__main__"
+    and sys.path
+    and os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpath(__file__))
 ):
     sys.path.pop(0)  # never shadow top-level modules with syslab/evaluators/*.py
 
@@ -48,7 +50,17 @@ from syslab.evaluators.failures import CandidateRejected  # noqa: E402
 PROGRAM_FILE = "program.py"
 ADAPTER_FILE = "_syslab_adapter.py"
 MAX_TRACEBACK = 20_000
-VIOLATION_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENETUNREACH, errno.ENETDOWN, errno.EFBIG}
+# Refused by the sandbox: permissions / Landlock, no network, file size and scratch size caps.
+VIOLATION_ERRNOS = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENETUNREACH,
+    errno.ENETDOWN,
+    errno.EFBIG,
+    errno.ENOSPC,
+    errno.EDQUOT,
+}
 
 
 def classify(exc: BaseException, loading: bool = False) -> tuple[str, str]:

@@ -96,7 +96,9 @@ class Candidate:
         try:
             good, value = protocol.read_reply(data, not self._finite)
         except DecodeError as e:
-            raise CandidateError("invalid_output", f"candidate returned a value that is not allowed: {e}") from None
+            raise CandidateError(
+                "invalid_output", f"candidate returned a value that is not allowed: {e}"
+            ) from None
         if good:
             return value
         raise CandidateError(value[0], value[1], value[2])

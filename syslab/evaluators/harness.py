@@ -163,19 +163,25 @@ def _cascade(task: Task, session: Any, result: EvaluationResult) -> EvaluationRe
         if isinstance(artifacts, dict):
             result.artifacts.update(artifacts)
         if outcome.raw.get("valid") is False:
-            return _fail(result, "invalid_output", str(outcome.raw.get("error") or f"{where} reported invalid"))
+            return _fail(
+                result, "invalid_output", str(outcome.raw.get("error") or f"{where} reported invalid")
+            )
         bad = sorted(
             k
             for k, v in metrics.items()
             if not math.isfinite(v) and (k == task.primary_metric or not task.spec.allow_nonfinite)
         )
         if bad:
-            return _fail(result, "invalid_output", f"{where} returned a non-finite value for {', '.join(bad)}")
+            return _fail(
+                result, "invalid_output", f"{where} returned a non-finite value for {', '.join(bad)}"
+            )
         score = task.score(metrics)
         if threshold is not None:
             if score is None:
                 return _fail(
-                    result, "evaluator_error", f"{where} did not report the primary metric {task.primary_metric!r}"
+                    result,
+                    "evaluator_error",
+                    f"{where} did not report the primary metric {task.primary_metric!r}",
                 )
             if score < task.score({task.primary_metric: threshold}):  # type: ignore[operator]
                 raw_value = metrics[task.primary_metric]
@@ -191,6 +197,8 @@ def _cascade(task: Task, session: Any, result: EvaluationResult) -> EvaluationRe
         return result  # a GPU task checked without a GPU: correct, but there is no speed to score
     if result.score is None:
         return _fail(
-            result, "evaluator_error", f"{task.spec.evaluator} did not report the primary metric {task.primary_metric!r}"
+            result,
+            "evaluator_error",
+            f"{task.spec.evaluator} did not report the primary metric {task.primary_metric!r}",
         )
     return result

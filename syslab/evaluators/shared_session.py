@@ -32,8 +32,10 @@ def _without_result(res: SandboxResult, limits: Limits) -> StageOutcome:
         return StageOutcome("timeout", f"no result within {limits.timeout_s:g} s (wall clock)")
     if res.signal == 24:
         return StageOutcome("timeout", "CPU time limit exceeded")
-    if res.oom_killed or "MemoryError" in res.stderr or (
-        res.signal is not None and res.peak_rss_mb >= 0.9 * limits.memory_mb
+    if (
+        res.oom_killed
+        or "MemoryError" in res.stderr
+        or (res.signal is not None and res.peak_rss_mb >= 0.9 * limits.memory_mb)
     ):
         return StageOutcome("memory", f"out of memory (limit {limits.memory_mb} MB)")
     how = f"signal {res.signal}" if res.signal is not None else f"exit code {res.exit_code}"
@@ -105,7 +107,9 @@ class SharedSession:
             return StageOutcome("runtime", "malformed outcome from the evaluation process")
         if not isinstance(doc, dict) or not isinstance(doc.get("kind"), str):
             return StageOutcome("runtime", "malformed outcome from the evaluation process")
-        return StageOutcome(doc["kind"], str(doc.get("message", "")), str(doc.get("traceback", "")), doc.get("raw"))
+        return StageOutcome(
+            doc["kind"], str(doc.get("message", "")), str(doc.get("traceback", "")), doc.get("raw")
+        )
 
     def _collect(self, name: str, res: SandboxResult) -> None:
         label = f"[{name}] " if self.labels else ""

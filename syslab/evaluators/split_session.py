@@ -108,7 +108,10 @@ class SplitSession:
                 scratch,
                 candidate_limits(task, sum(stage_timeouts(task)), self.cpus or None),
                 mounts=ends.candidate_mounts,
-                env={**ends.candidate_env, "SYSLAB_CHANNEL_MAX_BYTES": str(spec.sandbox.max_message_mb << 20)},
+                env={
+                    **ends.candidate_env,
+                    "SYSLAB_CHANNEL_MAX_BYTES": str(spec.sandbox.max_message_mb << 20),
+                },
                 pass_fds=tuple(ends.candidate_fds),
             )
         finally:
@@ -171,16 +174,18 @@ class SplitSession:
         return doc
 
     def stage(self, name: str, entry: str, timeout_s: float) -> StageOutcome:
-        deadline = timeout_s + (STARTUP_S if self.first else 0.0)
-        started = time.monotonic()
         try:
-            if self.init_reply is None:
-                self.init_reply = self._recv(deadline)
+            if self.init_reply is None:  # both processes start and the program loads: STARTUP_S
+                try:
+                    self.init_reply = self._recv(STARTUP_S)
+                except ChannelTimeout:
+                    self._kill()
+                    return StageOutcome("timeout", f"the program did not load within {STARTUP_S:g} s")
                 if self.init_reply["kind"] != "ok":
                     return self._outcome(self.init_reply)
             self._send({"op": "stage", "name": name, "entry": entry, "fresh": not self.first})
             self.first = False
-            reply = self._recv(max(deadline - (time.monotonic() - started), 0.001))
+            reply = self._recv(timeout_s)
         except ChannelTimeout:
             self._kill()
             return StageOutcome("timeout", f"no result within {timeout_s:g} s (wall clock)")
@@ -188,7 +193,9 @@ class SplitSession:
             code = self.trusted.wait(timeout=5)
             how = f"signal {-code}" if code < 0 else f"exit code {code}"
             tail = self.readers[1].text()[-300:].strip().replace("\n", " | ")
-            return StageOutcome("evaluator_error", f"trusted evaluator process ended ({how}): {e} {tail}".strip())
+            return StageOutcome(
+                "evaluator_error", f"trusted evaluator process ended ({how}): {e} {tail}".strip()
+            )
         return self._outcome(reply)
 
     def _outcome(self, reply: dict) -> StageOutcome:

@@ -15,8 +15,9 @@ It never imports or executes candidate code. The control channel to the host
           | {"kind": <failure kind>, "message": ..., "traceback": ..., "gone": bool}
     host -> {"op": "done"}
 
-The first stage waits for the candidate to load; "fresh" reloads it before
-a later stage, so every stage starts from a fresh module.
+The init reply comes once the candidate has loaded the program (or failed
+to); "fresh" reloads it before a later stage, so every stage starts from a
+fresh module.
 """
 
 from __future__ import annotations
@@ -86,8 +87,7 @@ class Evaluator:
             chan = Channel(self.channel_fd)
         chan.max_bytes = int(doc.get("max_message_bytes") or chan.max_bytes)
         self.candidate = Candidate(chan, doc["program"], allow_nonfinite=bool(doc.get("allow_nonfinite")))
-        self.adapter = doc.get("adapter")
-        self.ready = False
+        self.candidate._ready(doc.get("adapter"))  # the program (and adapter) load, or CandidateError
 
     def _function(self, entry: str) -> Any:
         file_part, name = entry.split(":", 1)
@@ -119,10 +119,7 @@ class Evaluator:
         assert cand is not None
         calls0, elapsed0 = cand.calls, cand.elapsed_s
         try:
-            if not self.ready:
-                cand._ready(self.adapter)
-                self.ready = True
-            elif doc.get("fresh"):
+            if doc.get("fresh"):
                 cand.reload()
             raw = fn(cand)
         except CandidateError as e:
@@ -131,7 +128,9 @@ class Evaluator:
             kind = getattr(e.kind, "value", e.kind)
             return _failure(str(kind), str(e) or type(e).__name__, traceback.format_exc())
         except BaseException as e:  # noqa: BLE001 - the evaluator's own bug
-            return _failure("evaluator_error", f"evaluator raised {type(e).__name__}: {e}", traceback.format_exc())
+            return _failure(
+                "evaluator_error", f"evaluator raised {type(e).__name__}: {e}", traceback.format_exc()
+            )
         channel = {"calls": cand.calls - calls0, "candidate_s": round(cand.elapsed_s - elapsed0, 6)}
         return {"kind": "ok", "raw": jsonable(raw), "channel": channel}
 
@@ -153,6 +152,8 @@ def main() -> None:
                 try:
                     ev.init(doc)
                     control.send(_dumps({"kind": "ok"}))
+                except CandidateError as e:  # the program does not load (syntax, import, crash)
+                    control.send(_dumps(_failure(e.kind.value, e.message, e.traceback, gone=e.gone)))
                 except Exception as e:  # noqa: BLE001 - e.g. the candidate never connected
                     control.send(_dumps(_failure("runtime", f"candidate channel: {e}", gone=True)))
             elif op == "stage":

@@ -180,7 +180,9 @@ def private_scratch(workdir: str, size_mb: int, uid: int) -> None:
     """
     below = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        _mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=0700,uid={uid},gid={uid}")
+        _mount(
+            "tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=0700,uid={uid},gid={uid}"
+        )
         for entry in os.scandir(below):
             if not entry.is_file(follow_symlinks=False):
                 continue

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -127,16 +129,15 @@ def test_memory_bomb_is_memory_failure(task: Task, docker_sandbox: Sandbox) -> N
 
 
 def test_disk_filling_write_is_capped(task: Task, docker_sandbox: Sandbox) -> None:
-    result = evaluate_program(task, hostile("fill_disk"), docker_sandbox, keep_scratch=True)
-    scratch = Path(result.artifacts["scratch_dir"])
-    try:
-        assert result.failure is not None and result.failure.kind == FailureKind.sandbox_violation
-        assert "File too large" in result.failure.message
-        seen = json.loads(result.evidence.stdout.strip().splitlines()[0])
-        assert seen["tmp"].startswith("stopped: 28")  # ENOSPC: /tmp is a small tmpfs
-        assert (scratch / "fill.bin").stat().st_size <= 256 * 1024 * 1024  # Limits.max_file_mb
-    finally:
-        subprocess.run(["rm", "-rf", str(scratch)], check=False)
+    free_before = shutil.disk_usage(tempfile.gettempdir()).free
+    result = evaluate_program(task, hostile("fill_disk"), docker_sandbox)
+    assert result.failure is not None and result.failure.kind == FailureKind.sandbox_violation
+    assert "File too large" in result.failure.message or "No space left" in result.failure.message
+    assert "blocked by the sandbox" in result.failure.message
+    seen = json.loads(result.evidence.stdout.strip().splitlines()[0])
+    assert seen["tmp"].startswith("stopped: 28")  # ENOSPC: /tmp is a small tmpfs
+    # The scratch is a size-capped tmpfs inside the container: nothing reached the host's disk.
+    assert shutil.disk_usage(tempfile.gettempdir()).free > free_before - 64 * 1024 * 1024
 
 
 def _processes_with(marker: str) -> list[int]:
