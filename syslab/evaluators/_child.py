@@ -1,6 +1,9 @@
 """In-sandbox runner of shared (unverified) mode: one OpenEvolve-style evaluator call.
 
-    python _child.py <program.py> <evaluator.py> <function>     (SYSLAB_CHANNEL_FD or _PATH set)
+    python _child.py <program.py> <evaluator.py> <function> [adapter.py]   (SYSLAB_CHANNEL_FD or _PATH set)
+
+The evaluator takes the program's path (OpenEvolve style) or, written for split mode, a
+candidate handle: it then gets an `InProcessCandidate` over the program loaded right here.
 
 Two processes, so that the evaluation never holds the host's channel:
 
@@ -108,7 +111,21 @@ def _jsonable(value: object) -> object:
         return {"__unserializable__": f"{type(value).__name__}: {str(value)[:200]}"}
 
 
-def worker(program: str, evaluator: str, function: str) -> dict:
+def _takes_candidate(fn: object) -> bool:
+    import inspect
+
+    try:
+        params = list(inspect.signature(fn).parameters.values())  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    if not params:
+        return False
+    hint = params[0].annotation
+    hint = hint if isinstance(hint, str) else getattr(hint, "__name__", "")
+    return params[0].name == "candidate" or hint.split(".")[-1] == "Candidate"
+
+
+def worker(program: str, evaluator: str, function: str, adapter: str = "") -> dict:
     """Run the evaluation; never raises."""
     task_dir = os.path.dirname(evaluator)
     try:
@@ -137,7 +154,12 @@ def worker(program: str, evaluator: str, function: str) -> dict:
             "traceback": traceback.format_exc(),
         }
     try:
-        raw = fn(program)
+        if _takes_candidate(fn):  # a split-style evaluator, run shared: the program in this process
+            from syslab.evaluators.inprocess import InProcessCandidate
+
+            raw = fn(InProcessCandidate(program, adapter or None))
+        else:
+            raw = fn(program)
     except BaseException as e:  # noqa: BLE001 - classify everything, including SystemExit
         kind, message = classify(e, program, task_dir)
         return {"kind": kind, "message": message, "traceback": traceback.format_exc()}
@@ -190,6 +212,7 @@ def _worker_outcome(status: int, data: bytes) -> dict:
 
 def main(argv: list[str]) -> None:
     program, evaluator, function = argv[1:4]
+    adapter = os.path.realpath(argv[4]) if len(argv) > 4 and argv[4] else ""
     program, evaluator = os.path.realpath(program), os.path.realpath(evaluator)
     chan = _channel_fd()
     try:
@@ -204,7 +227,7 @@ def main(argv: list[str]) -> None:
         os.close(chan)
         os.close(hand_r)
         me = os.getpid()
-        outcome = worker(program, evaluator, function)
+        outcome = worker(program, evaluator, function, adapter)
         if os.getpid() != me:  # a forked copy of the candidate unwound into our code
             os._exit(1)
         sys.stdout.flush()

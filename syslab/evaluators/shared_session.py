@@ -65,7 +65,8 @@ class SharedSession:
         )
         file_part, function = entry.split(":", 1)
         python = sys.executable if self.sandbox.name == "process" else "python3"
-        cmd = [python, "-B", str(CHILD), PROGRAM_FILE, str(self.task.root / file_part), function]
+        adapter = str(self.task.root / self.task.spec.adapter) if self.task.spec.adapter else ""
+        cmd = [python, "-B", str(CHILD), PROGRAM_FILE, str(self.task.root / file_part), function, adapter]
         ends = self.sandbox.channel()
         start = time.monotonic()
         try:
