@@ -63,6 +63,26 @@ def memory_parent() -> tuple[str, Path] | None:
     return None
 
 
+def _reap_stale(base: Path) -> None:
+    """Remove empty groups left by a syslab process that died before cleaning up (killed mid-run)."""
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if (
+            len(parts) == 3
+            and parts[0] == "syslab"
+            and parts[1].isdigit()
+            and not os.path.exists(f"/proc/{parts[1]}")
+        ):
+            try:
+                os.rmdir(base / name)
+            except OSError:
+                pass  # still has processes, or another reaper was first
+
+
 class MemoryCgroup:
     """One sandbox run's memory cgroup; see the module docstring."""
 
@@ -76,6 +96,7 @@ class MemoryCgroup:
         if parent is None:
             return None
         version, base = parent
+        _reap_stale(base)
         path = base / f"syslab-{os.getpid()}-{secrets.token_hex(4)}"
         try:
             path.mkdir()
