@@ -139,7 +139,19 @@ def _failure(kind: str, message: str, trace: str = "", gone: bool = False) -> di
     return {"kind": kind, "message": message, "traceback": trace, "gone": gone}
 
 
+def _not_dumpable() -> None:
+    """No ptrace and no /proc/<pid>/{mem,environ,fd} for other processes of our uid (the candidate's,
+    when the host is not root and the kernel has no Landlock to stop it)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> None:
+    _not_dumpable()
     control = Channel(int(os.environ.pop("SYSLAB_CONTROL_FD")))
     channel_fd = os.environ.pop("SYSLAB_CHANNEL_FD", None)
     listen_fd = os.environ.pop("SYSLAB_CHANNEL_LISTEN_FD", None)
