@@ -1,10 +1,13 @@
-import pytest
-from adrs_support import TASKS, load_evaluator, write
+"""txn_scheduling in split mode: the schedules cross as plain lists and are re-simulated here."""
 
-from syslab.evaluators import InvalidOutput
+import pytest
+from adrs_support import TASKS, sandboxed, score, seed_code
+
+from syslab.evaluators import CandidateRejected
 from syslab.task import load_task
 
-SEED = TASKS / "txn_scheduling" / "seed.py"
+SEED = seed_code("txn_scheduling")
+SEED_SCORE = 40.506902014030324  # the path-based evaluator's score before the split (makespan 358)
 
 BETTER = """
 import time
@@ -35,43 +38,102 @@ def get_random_costs():
     return 0, [list(range(99)), list(range(100)), list(range(100))], 0.0
 """
 
-SEQUENTIAL = """
+# Claims makespan 1 and zero seconds for the sequential order, after sleeping.
+FAKE_CLAIM = """
+import time
+
 def get_random_costs():
+    time.sleep(0.2)
     return 1, [list(range(100))] * 3, 0.0
 """
 
+# The seed's schedules; then the program rigs the simulator (in a shared process, the scorer's
+# too) so that every makespan is 0, and claims a total of 0.
+RIGGED_SIMULATOR = (
+    SEED.replace("def get_random_costs():", "def honest():")
+    + """
 
-def test_task_loads():
+def get_random_costs():
+    _, schedules, _ = honest()
+    Workload.get_opt_seq_cost = lambda self, seq: 0
+    return 0, schedules, 0.0
+"""
+)
+
+# A list that lies about its length and equality; the channel carries its real items.
+LIAR = """
+class Liar(list):
+    def __len__(self):
+        return 100
+    def __eq__(self, other):
+        return True
+
+def get_random_costs():
+    return 0, [Liar(range(99)), list(range(100)), list(range(100))], 0.0
+"""
+
+DUPLICATE = """
+def get_random_costs():
+    return 0, [[0] + list(range(1, 99)) + [0], list(range(100)), list(range(100))], 0.0
+"""
+
+NOT_PLAIN = """
+def get_random_costs():
+    return 0, [iter(range(100))] * 3, 0.0
+"""
+
+
+def test_task_is_split_with_an_adapter():
     task = load_task(TASKS / "txn_scheduling")
-    assert task.primary_metric == "score"
+    assert task.primary_metric == "score" and task.evaluation_mode == "split" and task.verified
+    assert task.spec.adapter == "adapter.py"
 
 
-def test_seed_scores_and_is_deterministic():
-    evaluate = load_evaluator("txn_scheduling")
-    a, b = evaluate(str(SEED)), evaluate(str(SEED))
-    assert a["score"] == b["score"] and a["makespan"] == b["makespan"]
-    assert a["sequential_makespan"] == 537.0  # the leaderboard's cached baseline
-    assert 0 < a["score"] < 100
-    assert a["eval_wall_s"] > 0
+def test_seed_scores_as_before_and_is_deterministic():
+    a, b = score("txn_scheduling", SEED), score("txn_scheduling", SEED)
+    assert a["score"] == b["score"] == pytest.approx(SEED_SCORE, abs=1e-9)
+    assert a["makespan"] == 358.0 and a["sequential_makespan"] == 537.0  # the leaderboard's baseline
+    assert a["candidate_time_s"] > 0 and a["eval_wall_s"] >= a["candidate_time_s"]
 
 
-def test_sequential_order_scores_zero_and_claim_is_ignored(tmp_path):
-    m = load_evaluator("txn_scheduling")(write(tmp_path, SEQUENTIAL))
+def test_better_candidate_beats_seed():
+    assert score("txn_scheduling", BETTER)["score"] > SEED_SCORE
+
+
+def test_fake_makespan_and_seconds_are_ignored():
+    m = score("txn_scheduling", FAKE_CLAIM)
     assert m["makespan"] == 537.0 and m["score"] == 0.0
+    assert m["candidate_time_s"] >= 0.2  # the trusted clock, not the program's 0.0
 
 
-def test_better_candidate_beats_seed(tmp_path):
-    evaluate = load_evaluator("txn_scheduling")
-    assert evaluate(write(tmp_path, BETTER))["score"] > evaluate(str(SEED))["score"]
+def test_rigged_simulator_in_the_candidate_changes_nothing():
+    m = score("txn_scheduling", RIGGED_SIMULATOR)
+    assert m["score"] == pytest.approx(SEED_SCORE, abs=1e-9) and m["makespan"] == 358.0
 
 
-def test_wrong_schedule_length_is_invalid(tmp_path):
-    with pytest.raises(InvalidOutput, match="99 entries"):
-        load_evaluator("txn_scheduling")(write(tmp_path, SHORT))
+@pytest.mark.parametrize(
+    "code, message",
+    [
+        (SHORT, "99 entries"),
+        (LIAR, "99 entries"),
+        (DUPLICATE, "not a permutation"),
+        (NOT_PLAIN, "plain data"),
+    ],
+)
+def test_bad_schedules_are_invalid(code, message):
+    with pytest.raises(CandidateRejected, match=message) as info:
+        score("txn_scheduling", code)
+    assert info.value.kind.value == "invalid_output"
 
 
-def test_leaderboard_solution_class_drops_in(tmp_path):
-    code = SEED.read_text()
-    sol = f"class Solution:\n    def solve(self, spec_path=None):\n        return {{'code': {code!r}}}\n"
-    evaluate = load_evaluator("txn_scheduling")
-    assert evaluate(write(tmp_path, sol, "solution.py"))["score"] == evaluate(str(SEED))["score"]
+def test_leaderboard_solution_class_drops_in():
+    sol = f"class Solution:\n    def solve(self, spec_path=None):\n        return {{'code': {SEED!r}}}\n"
+    assert score("txn_scheduling", sol)["score"] == pytest.approx(SEED_SCORE, abs=1e-9)
+
+
+def test_sandboxed_end_to_end():
+    result = sandboxed("txn_scheduling", SEED)
+    assert result.valid and result.verified, result.failure
+    assert result.score == pytest.approx(SEED_SCORE, abs=1e-9)
+    hostile = sandboxed("txn_scheduling", FAKE_CLAIM)
+    assert hostile.valid and hostile.score == 0.0
