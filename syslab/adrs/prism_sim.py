@@ -71,30 +71,41 @@ def case_score(solution: float, baseline: float, ideal: float) -> float:
     return 100.0 * math.sqrt(frac)
 
 
-def check_placement(result, gpus: int, models: list[Model], case: int) -> list[list[Model]]:
-    """The placement's per-GPU model lists; every input model exactly once, within memory."""
+def as_rows(models: list[Model]) -> list[tuple[str, int, int, int, int]]:
+    """The models as plain rows (name, size, rate, slo, cur_gpu_id): what crosses to the candidate."""
+    return [(m.model_name, m.model_size, m.req_rate, m.slo, m.cur_gpu_id) for m in models]
+
+
+def check_placement(result: object, gpus: int, models: list[Model], case: int) -> list[list[Model]]:
+    """The placement's per-GPU model lists, from {gpu: [model index]}; every model once, within memory.
+
+    `result` is decoded plain data from the candidate; the models returned are the caller's
+    originals, so sizes and rates are the ones given, whatever the candidate did to its copies.
+    """
     where = f"case {case}"
     if not isinstance(result, dict):
         raise InvalidOutput(
             f"{where}: compute_model_placement returned {type(result).__name__}, expected dict"
         )
-    groups = []
+    groups: list[list[Model]] = []
+    seen: set[int] = set()
     for gpu, assigned in result.items():
-        if isinstance(gpu, bool) or not isinstance(gpu, (int, np.integer)) or not 0 <= gpu < gpus:
+        if type(gpu) is not int or not 0 <= gpu < gpus:
             raise InvalidOutput(f"{where}: GPU id {gpu!r} is not in 0..{gpus - 1}")
         if not isinstance(assigned, list):
             raise InvalidOutput(f"{where}: GPU {gpu} maps to {type(assigned).__name__}, expected a list")
-        groups.append(assigned)
-    placed = [id(m) for g in groups for m in g]
-    wanted = {id(m) for m in models}
-    if len(placed) != len(set(placed)):
-        raise WrongAnswer(f"{where}: a model is placed more than once")
-    if set(placed) != wanted:
-        missing = len(wanted - set(placed))
-        raise WrongAnswer(f"{where}: {missing} input models not placed (or foreign models returned)")
-    sizes = {id(m): m.model_size for m in models}  # as given, not as the candidate may have changed them
-    for gpu, assigned in result.items():
-        used = sum(sizes[id(m)] for m in assigned)
+        group = []
+        for index in assigned:
+            if type(index) is not int or not 0 <= index < len(models):
+                raise WrongAnswer(f"{where}: GPU {gpu} holds a model that was not given (foreign model)")
+            if index in seen:
+                raise WrongAnswer(f"{where}: a model is placed more than once")
+            seen.add(index)
+            group.append(models[index])
+        used = sum(m.model_size for m in group)
         if used > GPU_MEM_SIZE:
             raise WrongAnswer(f"{where}: GPU {gpu} holds {used} GB > {GPU_MEM_SIZE} GB (over capacity)")
+        groups.append(group)
+    if len(seen) != len(models):
+        raise WrongAnswer(f"{where}: {len(models) - len(seen)} input models not placed")
     return groups

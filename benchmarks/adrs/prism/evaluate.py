@@ -4,16 +4,20 @@ Cases: syslab.adrs.prism_sim.test_cases (the statement's generator, seed 42).
 Per case: 100·sqrt(clamp((RR − KVPR)/(RR − ideal), 0, 1)) with RR the
 round-robin placement's max KVPR and ideal = total pressure / total free
 memory; score = mean over cases. Over-capacity or incomplete placements fail.
+
+Split evaluation: the models cross to the candidate as plain rows (adapter.py
+builds Model objects there) and the placement comes back as model indices per
+GPU; capacity, completeness and KVPR are checked and computed here on this
+process's original models.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
-from pathlib import Path
+from typing import Any
 
-from syslab.adrs.common import load_candidate, seed_everything
 from syslab.adrs.prism_sim import (
+    as_rows,
     case_score,
     check_placement,
     ideal_kvpr,
@@ -21,22 +25,16 @@ from syslab.adrs.prism_sim import (
     round_robin_kvpr,
     test_cases,
 )
+from syslab.evaluators.handle import Candidate
 
 
-def evaluate(program_path: str) -> dict:
+def evaluate(candidate: Candidate) -> dict[str, Any]:
     t0 = time.perf_counter()
-    program = load_candidate(
-        program_path, "compute_model_placement", str(Path(__file__).parent / "task.toml")
-    )
+    place = candidate.function("compute_model_placement")
     scores, kvprs, baselines, ideals = [], [], [], []
     for i, (gpus, models) in enumerate(test_cases()):
-        seed_everything(0)
-        # The candidate gets copies: whatever it does to them, KVPR is computed on the originals.
-        copies = [replace(m) for m in models]
-        result = program.compute_model_placement(gpu_num=gpus, models=copies)
-        original = {id(c): m for c, m in zip(copies, models, strict=True)}
-        groups = check_placement(result, gpus, copies, i)
-        kvpr = max_kvpr([[original[id(c)] for c in g] for g in groups])
+        groups = check_placement(place(gpus, as_rows(models)), gpus, models, i)
+        kvpr = max_kvpr(groups)
         base, ideal = round_robin_kvpr(gpus, models), ideal_kvpr(gpus, models)
         scores.append(case_score(kvpr, base, ideal))
         kvprs.append(kvpr)
