@@ -9,23 +9,33 @@ import typer
 from rich.console import Console
 
 from syslab.errors import SyslabError
+from syslab.terminal import clean, safe
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="syslab: evolve systems algorithms in sandboxes and keep every attempt as a research artifact.",
 )
-# Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+# Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default. Emoji codes
+# off: printed text is often the candidate's (see syslab.terminal), ":x:" should stay ":x:".
+console = Console(width=None if sys.stdout.isatty() else 160, emoji=False)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, emoji=False)
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 BENCHMARKS_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 def _fail(e: Exception) -> None:
-    err.print(f"[red]error:[/] {e}")
+    # The message may quote a candidate's failure (a seed that failed evaluation): shown, not run.
+    err.print(f"[red]error:[/] {safe(e)}")
     raise typer.Exit(2)
+
+
+def _warn_unverified(what: str) -> None:
+    """The one warning line of a run whose candidates share the scorer's process (shared mode)."""
+    from syslab.task import UNVERIFIED_NOTE
+
+    err.print(f"[yellow]warning:[/] {safe(what)} scores are {safe(UNVERIFIED_NOTE)}")
 
 
 def resolve_task_dir(name_or_path: str) -> Path:
@@ -78,6 +88,8 @@ def run(
             task = task_from_leaderboard(adrs_problem)
         else:
             task = load_task(resolve_task_dir(task_dir or "bin_packing"))
+        if not task.verified:
+            _warn_unverified(f"task {task.name} runs in shared mode: its")
         mode = proposer
         llm_over: list[str] = []
         if llm == "local":
@@ -111,23 +123,31 @@ def run(
 
 
 def _print_result(result) -> None:  # noqa: ANN001
-    metric_line = ", ".join(f"{k}={v:.6g}" for k, v in sorted(result.best_metrics.items()))
+    from syslab.task import UNVERIFIED_NOTE
+
+    # Metric names and failure kinds can come from a shared-mode candidate: every name is escaped.
+    metric_line = ", ".join(f"{safe(k)}={v:.6g}" for k, v in sorted(result.best_metrics.items()))
     console.print(
-        f"[bold green]done[/] ({result.stop_reason}) in {result.wall_s:.1f}s: "
-        f"{result.evaluations} evaluations, {result.nodes} nodes, proposer {result.proposer}"
+        f"[bold green]done[/] ({safe(result.stop_reason)}) in {result.wall_s:.1f}s: "
+        f"{result.evaluations} evaluations, {result.nodes} nodes, proposer {safe(result.proposer)}"
     )
     console.print(
         f"seed score {result.seed_score}  ->  best score {result.best_score} (node {result.best_node_id})"
+        + ("" if result.verified else "  [yellow](unverified)[/]")
     )
     if metric_line:
         console.print(f"best metrics: {metric_line}")
+    if not result.verified:
+        console.print(f"[yellow]{safe(UNVERIFIED_NOTE)}[/]")
     if result.failures:
-        console.print("failures: " + ", ".join(f"{k}={v}" for k, v in sorted(result.failures.items())))
+        console.print("failures: " + ", ".join(f"{safe(k)}={v}" for k, v in sorted(result.failures.items())))
     for model, s in sorted(result.spend.items()):
         console.print(
-            f"spend {model}: {s.get('calls', 0)} calls, {s.get('tokens', 0)} tokens, ${s.get('cost_usd', 0):.4f}"
+            f"spend {safe(model)}: {s.get('calls', 0)} calls, {s.get('tokens', 0)} tokens, "
+            f"${s.get('cost_usd', 0):.4f}"
         )
-    console.print(f"artifact: [cyan]{result.run_dir}[/]  (syslab show {result.run_dir})")
+    run_dir = safe(result.run_dir)
+    console.print(f"artifact: [cyan]{run_dir}[/]  (syslab show {run_dir})")
 
 
 @app.command()
@@ -138,8 +158,14 @@ def resume(
 ) -> None:
     """Continue a stopped or killed run; nothing completed is lost or repeated."""
     from syslab.run import resume_run
+    from syslab.views import open_run
 
     try:
+        store = open_run(run_dir)
+        man = store.manifest
+        store.close()
+        if not man.verified:
+            _warn_unverified(f"run {man.run_id} ({man.evaluation_mode} mode): its")
         result = resume_run(run_dir, extra_evaluations=more, progress=not quiet)
     except SyslabError as e:
         _fail(e)
@@ -204,18 +230,38 @@ def eval_(
     except SyslabError as e:
         _fail(e)
         return
-    if as_json:
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
-    else:
-        status = "[green]valid[/]" if result.ok else "[red]invalid[/]"
-        console.print(f"{status}  score={result.score}  stage={result.stage}  wall={result.wall_s:.2f}s")
-        for k, v in sorted(result.metrics.items()):
-            console.print(f"  {k} = {v:.6g}")
-        if result.failure:
-            console.print(f"[red]{result.failure.kind.value}[/]: {result.failure.message}")
-            if result.evidence.traceback:
-                console.print(result.evidence.traceback[-2000:], markup=False, highlight=False)
+    _print_evaluation(result, as_json)
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _print_evaluation(result, as_json: bool) -> None:  # noqa: ANN001 - an EvaluationResult
+    """`syslab eval` output. The failure message, traceback, stage and (shared mode) metric names
+    are the candidate's to choose: printed through syslab.terminal, never interpreted."""
+    import json
+
+    from syslab.artifacts.provenance import VERIFIED_NOTE
+    from syslab.task import UNVERIFIED_NOTE
+    from syslab.terminal import json_text
+
+    note = VERIFIED_NOTE if result.verified else UNVERIFIED_NOTE
+    if as_json:
+        data = json.loads(result.model_dump_json())
+        data["verification_note"] = note
+        sys.stdout.write(json_text(data) + "\n")
+        return
+    status = "[green]valid[/]" if result.ok else "[red]invalid[/]"
+    unverified = "" if result.verified else "  [yellow](unverified)[/]"
+    console.print(
+        f"{status}  score={result.score}  stage={safe(result.stage)}  wall={result.wall_s:.2f}s{unverified}"
+    )
+    if not result.verified:
+        console.print(f"[yellow]{safe(note)}[/]")
+    for k, v in sorted(result.metrics.items()):
+        console.print(f"  {safe(k)} = {v:.6g}")
+    if result.failure:
+        console.print(f"[red]{result.failure.kind.value}[/]: {safe(result.failure.message)}")
+        if result.evidence.traceback:
+            console.print(clean(result.evidence.traceback[-2000:]), markup=False, highlight=False)
 
 
 @app.command()
@@ -233,11 +279,14 @@ def tasks() -> None:
             try:
                 t = load_task(toml.parent)
             except SyslabError as e:
-                table.add_row(toml.parent.name, "?", f"[red]{e}[/]", str(toml.parent))
+                table.add_row(safe(toml.parent.name), "?", f"[red]{safe(e)}[/]", safe(toml.parent))
                 continue
             spec = t.spec.metrics[t.primary_metric]
             table.add_row(
-                t.name, t.spec.family, f"{t.primary_metric} ({spec.direction.value})", str(toml.parent)
+                safe(t.name),
+                safe(t.spec.family),
+                f"{safe(t.primary_metric)} ({spec.direction.value})",
+                safe(toml.parent),
             )
     console.print(table)
 
@@ -253,7 +302,7 @@ def browse(
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(
-            f"[yellow]warning:[/] binding {host}: anyone who can reach this interface can read these "
+            f"[yellow]warning:[/] binding {safe(host)}: anyone who can reach this interface can read these "
             "runs (code, logs, prompts); there is no authentication"
         )
     try:
@@ -293,9 +342,9 @@ def image_build(
     from syslab.task import load_task
 
     try:
-        console.print(f"base image: {build_base_image(tag, package, force=force)}")
+        console.print(f"base image: {safe(build_base_image(tag, package, force=force))}")
         if task_dir:
-            console.print(f"task image: {ensure_task_image(load_task(resolve_task_dir(task_dir)))}")
+            console.print(f"task image: {safe(ensure_task_image(load_task(resolve_task_dir(task_dir))))}")
     except SyslabError as e:
         _fail(e)
 
@@ -344,7 +393,7 @@ def export(
             export_graph(run_dir, target, fmt)
     except SyslabError as e:
         _fail(e)
-    console.print(f"exported {fmt}: [cyan]{target}[/]")
+    console.print(f"exported {fmt}: [cyan]{safe(target)}[/]")
 
 
 import_app = typer.Typer(no_args_is_help=True, help="Turn another framework's run into a syslab artifact.")
@@ -364,7 +413,7 @@ def import_openevolve_cmd(
     except SyslabError as e:
         _fail(e)
         return
-    console.print(f"imported: [cyan]{path}[/]  (syslab show {path})")
+    console.print(f"imported: [cyan]{safe(path)}[/]  (syslab show {safe(path)})")
 
 
 @import_app.command("shinka")
@@ -380,7 +429,7 @@ def import_shinka_cmd(
     except SyslabError as e:
         _fail(e)
         return
-    console.print(f"imported: [cyan]{path}[/]  (syslab show {path})")
+    console.print(f"imported: [cyan]{safe(path)}[/]  (syslab show {safe(path)})")
 
 
 @app.command()
@@ -423,7 +472,7 @@ def main() -> None:  # pragma: no cover - console entry for `python -m syslab`
     try:
         app()
     except SyslabError as e:
-        err.print(f"[red]error:[/] {e}")
+        err.print(f"[red]error:[/] {safe(e)}")
         sys.exit(2)
 
 

@@ -142,6 +142,10 @@ def run_checks() -> list[Check]:
 
 
 def format_report(checks: list[Check]) -> str:
+    """One line per check. Details quote other programs (Docker's errors, exception text), so
+    control characters in them are shown escaped rather than sent to the terminal."""
+    from syslab.terminal import clean
+
     width = max(len(c.name) for c in checks)
     lines = []
     for c in checks:
@@ -149,4 +153,4 @@ def format_report(checks: list[Check]) -> str:
         if not c.ok and c.hint:
             line += f"  -> {c.hint}"
         lines.append(line)
-    return "\n".join(lines)
+    return "\n".join(clean(line) for line in lines)

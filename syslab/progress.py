@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 
 from syslab.artifacts.schema import Node
+from syslab.terminal import safe
 
 
 class Progress:
@@ -17,7 +18,7 @@ class Progress:
         self.enabled = enabled
         self.total = total
         self.task = task
-        self.console = Console(stderr=True)
+        self.console = Console(stderr=True, emoji=False)
         self.failures = 0
         self._bar: RichProgress | None = None
         self._id = None
@@ -25,8 +26,8 @@ class Progress:
     def start(self, run_dir: Path, proposer: str, reason: str) -> None:
         if not self.enabled:
             return
-        self.console.print(f"[bold]syslab[/] run of [cyan]{self.task.name}[/] -> {run_dir}")
-        self.console.print(f"proposer: [green]{proposer}[/] ({reason})")
+        self.console.print(f"[bold]syslab[/] run of [cyan]{safe(self.task.name)}[/] -> {safe(run_dir)}")
+        self.console.print(f"proposer: [green]{safe(proposer)}[/] ({safe(reason)})")
         self._bar = RichProgress(
             TextColumn("[bold blue]evaluations"),
             BarColumn(),
@@ -47,7 +48,8 @@ class Progress:
             return
         best = engine.best
         metric = self.task.primary_metric
-        best_txt = f"{metric}={best.metrics.get(metric):.4g}" if best and metric in best.metrics else "-"
+        # The bar's columns are markup templates: the field goes in escaped.
+        best_txt = f"{safe(metric)}={best.metrics[metric]:.4g}" if best and metric in best.metrics else "-"
         self._bar.update(
             self._id, completed=engine.counters.evaluations, best=best_txt, failures=self.failures
         )

@@ -49,6 +49,7 @@ class RunResult:
     proposer: str
     history: list[tuple[int, float | None, float | None]] = field(default_factory=list)
     spend: dict[str, dict[str, float]] = field(default_factory=dict)
+    verified: bool = False  # the manifest's: True only for a split-mode run (see syslab.artifacts.provenance)
 
 
 class LoopState(TypedDict):
@@ -284,6 +285,7 @@ class Run:
             proposer=self.proposer_kind,
             history=list(self.engine.history),
             spend=self.spend(),
+            verified=man.verified,
         )
 
 
@@ -351,6 +353,8 @@ def run_evolution(
         isolation={**sandbox.isolation(), "executor": config.executor.kind},
         proposer=agents.kind,
         created_at=time.time(),
+        evaluation_mode=task.evaluation_mode,
+        verified=task.verified,
     )
     store = RunStore.create(run_dir, manifest)
     if hasattr(agents, "attach"):

@@ -1,4 +1,8 @@
-"""Terminal views of a run artifact: show, lineage, diff (the CLI twins of the web UI)."""
+"""Terminal views of a run artifact: show, lineage, diff (the CLI twins of the web UI).
+
+Notes, failure messages, metric names, operators and code were written by candidates, LLMs or
+another framework: every string from the artifact goes through syslab.terminal before printing.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from rich.table import Table
 from syslab.artifacts.schema import NodeKind
 from syslab.artifacts.store import RunStore
 from syslab.errors import SyslabError
+from syslab.terminal import clean, safe
 
 
 def open_run(run_dir: Path) -> RunStore:
@@ -34,16 +39,20 @@ def _primary_metric(task_dir: str) -> str | None:
 
 
 def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = False) -> None:
+    from syslab.artifacts.provenance import verification_note
+
     store = open_run(run_dir)
     man = store.manifest
     nodes = [n for n in store.nodes() if n.kind != NodeKind.analysis]
     analyses = store.count_nodes(kind=NodeKind.analysis)
     console.print(
-        f"[bold]{man.run_id}[/]  task [cyan]{man.task_name}[/]  status {man.status}  "
-        f"proposer {man.proposer}  seed {man.seed}"
+        f"[bold]{safe(man.run_id)}[/]  task [cyan]{safe(man.task_name)}[/]  status {safe(man.status)}  "
+        f"proposer {safe(man.proposer)}  seed {man.seed}"
     )
+    style = "green" if man.verified else "bold yellow"
+    console.print(f"[{style}]{safe(verification_note(man))}[/] ({safe(man.evaluation_mode)} mode)")
     iso = ", ".join(f"{k}={v}" for k, v in sorted(man.isolation.items()))
-    console.print(f"isolation: {iso}")
+    console.print(f"isolation: {safe(iso)}")
     evaluated = [n for n in nodes if n.status.value in ("evaluated", "failed") and n.wall_s is not None]
     console.print(f"{len(nodes)} attempts, {len(evaluated)} evaluations, {analyses} analyst notes")
     seed = next((n for n in nodes if n.kind == NodeKind.seed), None)
@@ -52,20 +61,22 @@ def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = Fa
         metric = _primary_metric(man.task_dir) or next((k for k in seed.metrics if k in best.metrics), None)
         if metric is not None:
             console.print(
-                f"seed {metric}={_fmt(seed.metrics[metric])} -> best {metric}="
+                f"seed {safe(metric)}={_fmt(seed.metrics[metric])} -> best {safe(metric)}="
                 f"{_fmt(best.metrics[metric])} (node {best.id}, score {_fmt(best.score)})"
+                + ("" if man.verified else " [yellow](unverified)[/]")
             )
     valid = sorted((n for n in nodes if n.valid and n.score is not None), key=lambda n: -n.score)
     metric_names = sorted({k for n in valid[:top] for k in n.metrics})[:5]
-    table = Table("node", "parent", "op", "score", *metric_names, "note", title="best candidates")
+    title = "best candidates" + ("" if man.verified else " (unverified scores)")
+    table = Table("node", "parent", "op", "score", *map(safe, metric_names), "note", title=title)
     for n in valid[:top]:
         table.add_row(
             str(n.id),
             str(n.parent_id),
-            n.operator,
+            safe(n.operator),
             _fmt(n.score),
             *[_fmt(n.metrics.get(m)) for m in metric_names],
-            n.note[:60],
+            safe(n.note[:60]),
         )
     console.print(table)
     counts: dict[str, list[int]] = {}
@@ -74,7 +85,7 @@ def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = Fa
     ft = Table("outcome", "count", "nodes", title="every attempt by outcome")
     for kind, ids in sorted(counts.items(), key=lambda kv: (kv[0] != "ok", kv[0])):
         shown = ", ".join(map(str, ids[:25])) + (" ..." if len(ids) > 25 else "")
-        ft.add_row(kind, str(len(ids)), shown)
+        ft.add_row(safe(kind), str(len(ids)), shown)
     console.print(ft)
     if list_all:
         at = Table("node", "parent", "status", "op", "score", "failure", title="all nodes")
@@ -83,9 +94,9 @@ def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = Fa
                 str(n.id),
                 str(n.parent_id),
                 n.status.value,
-                n.operator,
+                safe(n.operator),
                 _fmt(n.score),
-                f"{n.failure_kind or ''} {(n.failure_message or '')[:60]}",
+                safe(f"{n.failure_kind or ''} {(n.failure_message or '')[:60]}"),
             )
         console.print(at)
     store.close()
@@ -103,7 +114,7 @@ def show_lineage(console: Console, run_dir: Path, node_id: int) -> None:
     table = Table("node", "op", "score", "note", title=f"lineage of node {node_id}")
     for nid in lineage(graph, node_id):
         n = store.get_node(nid)
-        table.add_row(str(n.id), n.operator, _fmt(n.score), n.note[:70])
+        table.add_row(str(n.id), safe(n.operator), _fmt(n.score), safe(n.note[:70]))
     console.print(table)
     store.close()
 
@@ -120,5 +131,6 @@ def show_diff(console: Console, run_dir: Path, node_id: int, other: int | None =
     if not text.strip():
         console.print("(no difference)")
     else:
-        console.print(Syntax(text, "diff", theme="ansi_dark", word_wrap=True))
+        # Syntax highlights tokens, it does not parse markup; control characters still need showing.
+        console.print(Syntax(clean(text), "diff", theme="ansi_dark", word_wrap=True))
     store.close()

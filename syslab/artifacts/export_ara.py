@@ -15,7 +15,8 @@ The four layers map onto the run as follows:
 
 Every node of the tree is `support_level: explicit` with `source_refs` into the run database,
 because each is a recorded event, not a reconstruction. `syslab.artifacts.ara_checks` holds the
-structural checks an export must pass.
+structural checks an export must pass. Whether the scores are verified (split mode) is in the
+PAPER.md frontmatter and overview, each claim's conditions, the environment and the limitations.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import yaml
 
 from syslab.artifacts.ara_trace import count_tree_nodes, exploration_tree, fmt_metrics
 from syslab.artifacts.logic import Claim, LogicLayer, load_logic
+from syslab.artifacts.provenance import verification_note
 from syslab.artifacts.schema import Node, NodeKind
 from syslab.artifacts.store import RunStore
 
@@ -82,7 +84,7 @@ def _claims_md(logic: LogicLayer, ids: dict[str, str], best: Node | None, seed: 
             f"## {cid}: {title}",
             f"- **Statement**: {_claim_statement(c, best, seed, man.proposer)}",
             f"- **Conditions**: {c.conditions or 'as recorded'}; measured only on the task's own evaluator "
-            "workload, untested on other workloads or inputs.",
+            f"workload, untested on other workloads or inputs; scores {verification_note(man)}.",
             f"- **Status**: {c.status}",
             f"- **Falsification criteria**: re-evaluating nodes {nodes} in a fresh sandbox "
             f"(`syslab reproduce`) gives a {c.metric or 'metric'} that no longer matches the recorded one.",
@@ -186,7 +188,8 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
         f"- **Data sources**: the evaluator of task {man.task_name} at {man.task_dir} "
         f"(content sha256 {man.task_hash})\n"
         f"- **Key dependencies**: see the syslab {man.syslab_version} package requirements\n"
-        f"- **Protocols**: sandbox isolation {json.dumps(man.isolation, sort_keys=True)}\n"
+        f"- **Protocols**: sandbox isolation {json.dumps(man.isolation, sort_keys=True)}; "
+        f"evaluation mode {man.evaluation_mode}, scores {verification_note(man)}\n"
         f"- **Random seeds**: {man.seed}\n",
         "runtime, hardware, isolation, seeds",
     )
@@ -353,7 +356,8 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
         f"- Results hold for the evaluator of task {man.task_name} with content hash {man.task_hash[:12]}.\n"
         f"- Budget: {json.dumps(man.config.get('budget', {}), sort_keys=True)}\n\n"
         "## Assumptions\n- Candidates are independent: each ran in a fresh sandbox.\n\n"
-        "## Known limitations\n- One run with one seed; variance across seeds is not measured here.\n",
+        "## Known limitations\n- One run with one seed; variance across seeds is not measured here.\n"
+        f"- Scores {verification_note(man)}.\n",
         "boundary conditions, assumptions, limitations",
     )
     w.write(
@@ -393,6 +397,9 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
         "keywords": ["syslab", "program evolution", man.task_name, metric, "research artifact"],
         "claims_summary": [c.statement for c in logic.claims],
         "abstract": f"{logic.question} An automated evolution run ({len(cands)} candidates).",
+        "scores_verified": man.verified,
+        "evaluation_mode": man.evaluation_mode,
+        "verification_note": verification_note(man),
     }
     layers = {
         "logic": "Cognitive Layer (`/logic`)",
@@ -400,7 +407,8 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
         "trace": "Exploration Graph (`/trace`)",
         "evidence": "Evidence (`/evidence`)",
     }
-    body = [f"# {title}", "", "## Overview", "", f"{logic.question}", "", "## Layer Index", ""]
+    scores = f"**Scores**: {verification_note(man)}"
+    body = [f"# {title}", "", "## Overview", "", f"{logic.question}", "", scores, "", "## Layer Index", ""]
     for layer, heading in layers.items():
         body += [f"### {heading}", "| File | Description |", "|------|-------------|"]
         body += [f"| [{rel}]({rel}) | {desc} |" for rel, desc in w.files if rel.startswith(layer + "/")]

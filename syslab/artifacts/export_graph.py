@@ -2,7 +2,9 @@
 
 GraphML holds only scalar attributes, so each node's dict fields (metrics, evidence, data) are
 JSON strings and each metric is also a flat `metric_<name>` number; None values are left out.
-The JSON form is networkx's node-link data with every Node field as it is stored.
+The JSON form is networkx's node-link data with every Node field as it is stored. Both carry
+the run's provenance as graph attributes (`verified`, `evaluation_mode`, `verification_note`) and
+GraphML also as a `verified` attribute of each node, so a node read on its own still says it.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from typing import Any
 import networkx as nx
 
 from syslab.artifacts.graph import load_graph
+from syslab.artifacts.provenance import provenance
 from syslab.artifacts.store import RunStore
 
 _DICT_FIELDS = ("metrics", "evidence", "data")
 
 
-def _graphml_graph(G: nx.DiGraph, run_id: str) -> nx.DiGraph:
-    H = nx.DiGraph(run_id=run_id)
+def _graphml_graph(G: nx.DiGraph, run_id: str, prov: dict[str, Any]) -> nx.DiGraph:
+    H = nx.DiGraph(run_id=run_id, **prov)
     for n, attrs in G.nodes(data=True):
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {"verified": prov["verified"]}
         for k, v in attrs.items():
             if v is None:
                 continue
@@ -46,13 +49,15 @@ def export_graph(run_dir: str | Path, out: str | Path, fmt: str = "graphml") -> 
     with RunStore.open(run_dir, readonly=True) as store:
         G = load_graph(store)
         run_id = store.manifest.run_id
+        prov = provenance(store.manifest)
     G.graph.pop("rev", None)
     G.graph.pop("edge_seq", None)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "graphml":
-        nx.write_graphml(_graphml_graph(G, run_id), out)
+        nx.write_graphml(_graphml_graph(G, run_id, prov), out)
     elif fmt == "json":
         G.graph["run_id"] = run_id
+        G.graph.update(prov)
         data = nx.node_link_data(G, edges="edges")
         out.write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
     else:

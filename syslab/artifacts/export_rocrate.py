@@ -13,6 +13,8 @@ Each evaluation is one `CreateAction`: `instrument` the task's evaluator (a Soft
 `actionStatus` CompletedActionStatus or FailedActionStatus with `error` naming the failure.
 Candidates rejected before evaluation (duplicates, unparsable edits) are files of the crate but
 not actions. `check_rocrate` validates a crate's structure and the profile's required properties.
+Whether the scores are verified (split mode) is a PropertyValue of the root (`#scores-verified`),
+said again in the root's and the evaluator's descriptions and in every results/ file.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from syslab.artifacts.provenance import provenance
 from syslab.artifacts.schema import Node, NodeKind
 from syslab.artifacts.store import RunStore
 
@@ -76,14 +79,24 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
     actions: list[str] = []
     with RunStore.open(run_dir, readonly=True) as store:
         man = store.manifest
+        prov = provenance(man)
         evaluator = {
             "@id": "#evaluator",
             "@type": "SoftwareApplication",
             "name": f"{man.task_name} evaluator",
-            "description": f"The evaluator of task {man.task_name} (task dir {man.task_dir})",
+            "description": f"The evaluator of task {man.task_name} (task dir {man.task_dir}); "
+            f"{man.evaluation_mode} mode, scores {prov['verification_note']}",
             "softwareVersion": man.task_hash,
         }
-        graph.append(evaluator)
+        verified = {
+            "@id": "#scores-verified",
+            "@type": "PropertyValue",
+            "propertyID": "syslab:scoresVerified",
+            "name": "scores verified",
+            "value": man.verified,
+            "description": prov["verification_note"],
+        }
+        graph += [evaluator, verified]
         blobs: set[str] = set()
         for node in store.nodes():
             if node.kind == NodeKind.analysis:
@@ -113,6 +126,7 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
                 "metrics": node.metrics,
                 "failure_kind": node.failure_kind,
                 "failure_message": node.failure_message,
+                **prov,
             }
             (out / res_id).write_text(json.dumps(result_doc, indent=1, sort_keys=True) + "\n")
             graph.append(
@@ -171,7 +185,9 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
         "@id": "./",
         "@type": "Dataset",
         "name": f"syslab run {man.run_id}",
-        "description": f"Evolution run of task {man.task_name}: every candidate and its evaluation.",
+        "description": f"Evolution run of task {man.task_name}: every candidate and its evaluation. "
+        f"Scores {prov['verification_note']}.",
+        "additionalProperty": [_ref("#scores-verified")],
         "datePublished": _iso(man.finished_at or man.created_at),
         "license": "https://spdx.org/licenses/CC-BY-4.0",
         "conformsTo": _ref(PROCESS_PROFILE),

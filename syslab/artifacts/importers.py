@@ -228,6 +228,8 @@ def import_programs(
         created_at=min((p.timestamp for p in programs if p.timestamp), default=time.time()),
         status="finished",
         finished_at=time.time(),
+        evaluation_mode="imported",  # scored by the other framework, candidate in its scorer's process
+        verified=False,
     )
     store = RunStore.create(out_dir, manifest)
     ids: dict[str, int] = {}

@@ -231,11 +231,14 @@ def reproduce_run(
 def print_reproduction(console: object, report: ReproductionReport) -> None:
     from rich.table import Table
 
+    from syslab.terminal import safe
+
+    # A reproduced candidate's failure text and metric names are the candidate's: escaped.
     c = console
     if report.evaluator_changed:
         c.print(  # type: ignore[attr-defined]
-            f"[yellow]the task dir changed since the run[/]: hash {report.task_hash_recorded[:12]} "
-            f"-> {report.task_hash_now[:12]} ({report.task_dir})"
+            f"[yellow]the task dir changed since the run[/]: hash {safe(report.task_hash_recorded[:12])} "
+            f"-> {safe(report.task_hash_now[:12])} ({safe(report.task_dir)})"
         )
     c.print(  # type: ignore[attr-defined]
         f"evaluator {'deterministic' if report.deterministic else 'not shown deterministic'}; "
@@ -247,12 +250,13 @@ def print_reproduction(console: object, report: ReproductionReport) -> None:
         table.add_row(
             str(n.node_id),
             "[green]match[/]" if n.ok else "[red]mismatch[/]",
-            fmt(n.recorded),
-            fmt(n.reproduced) or (n.failure or ""),
-            "; ".join(n.mismatches),
+            safe(fmt(n.recorded)),
+            safe(fmt(n.reproduced) or (n.failure or "")),
+            safe("; ".join(n.mismatches)),
         )
     c.print(table)  # type: ignore[attr-defined]
     for cl in report.claims:
         colour = "green" if cl.status == "supported" else "red"
-        c.print(f"claim {cl.claim_id}: [{colour}]{cl.status}[/] ({cl.reason})")  # type: ignore[attr-defined]
-    c.print(f"report: {Path(report.run_dir) / REPORT_FILE}  ({report.wall_s:.1f}s)")  # type: ignore[attr-defined]
+        line = f"claim {safe(cl.claim_id)}: [{colour}]{safe(cl.status)}[/] ({safe(cl.reason)})"
+        c.print(line)  # type: ignore[attr-defined]
+    c.print(f"report: {safe(Path(report.run_dir) / REPORT_FILE)}  ({report.wall_s:.1f}s)")  # type: ignore[attr-defined]

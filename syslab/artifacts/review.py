@@ -4,7 +4,8 @@ Each check reads the artifact (read-only) and returns pass / warn / fail with de
 claims resolve to evidence whose bytes still hash to their name; the exploration graph is
 acyclic and every candidate has an evaluation or a failure; the best candidate's code is the
 committed code; dead ends are present and linked to existing nodes; the manifest records the
-environment and config. A run fails review when any check fails.
+environment and config; the scores were computed with the candidate outside the scorer's process
+(a warning, not a failure, when they were not). A run fails review when any check fails.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import networkx as nx
 from pydantic import BaseModel, Field
 
 from syslab.artifacts.logic import load_logic
+from syslab.artifacts.provenance import verification_note
 from syslab.artifacts.schema import Node, NodeKind, NodeStatus
 from syslab.artifacts.store import EVIDENCE_DIR, RunStore
 from syslab.errors import SyslabError
@@ -220,6 +222,17 @@ def check_manifest(store: RunStore) -> Check:
     return _check("environment recorded", problems, detail)
 
 
+def check_verified(store: RunStore) -> Check:
+    """A finding, not an error: a shared-mode or imported run's scores could have been written by
+    the candidate itself, so a reader should know before trusting them."""
+    try:
+        man = store.manifest
+    except SyslabError as e:
+        return Check(name="scores verified", status="fail", details=str(e))
+    note = verification_note(man)
+    return Check(name="scores verified", status="pass" if man.verified else "warn", details=note)
+
+
 def review_run(run_dir: str | Path) -> ReviewReport:
     """Run every check on the artifact at `run_dir` (opened read-only)."""
     run_dir = Path(run_dir)
@@ -235,6 +248,7 @@ def review_run(run_dir: str | Path) -> ReviewReport:
             check_best_code(store),
             check_dead_ends(run_dir, nodes),
             check_manifest(store),
+            check_verified(store),
         ]
     finally:
         store.close()
@@ -245,10 +259,13 @@ def print_review(console: object, report: ReviewReport) -> None:
     """Render the report as a rich table: check | status | details."""
     from rich.table import Table
 
+    from syslab.terminal import safe
+
     colour = {"pass": "green", "warn": "yellow", "fail": "red"}
-    table = Table("check", "status", "details", title=f"review of {report.run_dir}")
+    # Details quote the artifact (claim ids, exception text): escaped for the terminal.
+    table = Table("check", "status", "details", title=f"review of {safe(report.run_dir)}")
     for c in report.checks:
-        table.add_row(c.name, f"[{colour[c.status]}]{c.status}[/]", c.details)
+        table.add_row(safe(c.name), f"[{colour[c.status]}]{c.status}[/]", safe(c.details))
     console.print(table)  # type: ignore[attr-defined]
     verdict = "[green]review passed[/]" if report.ok else "[red]review failed[/]"
     console.print(verdict)  # type: ignore[attr-defined]

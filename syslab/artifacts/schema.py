@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class NodeKind(str, Enum):
@@ -96,3 +96,16 @@ class Manifest(BaseModel):
     created_at: float
     status: str = "running"  # running | finished | interrupted
     finished_at: float | None = None
+    # How scores were computed: split | shared | imported (another framework's run) | unknown
+    # (recorded before this field existed; those runs used shared-mode evaluators). The defaults
+    # keep old manifests loading, as unverified: nothing in them shows the scores were trusted.
+    evaluation_mode: str = "unknown"
+    verified: bool = False
+
+    @model_validator(mode="after")
+    def _only_split_is_verified(self) -> Manifest:
+        # Only a split evaluation keeps the candidate out of the scorer's process; a hand-edited
+        # `verified: true` on any other mode does not make its scores trustworthy.
+        if self.verified and self.evaluation_mode != "split":
+            self.verified = False
+        return self

@@ -226,6 +226,7 @@ def compare(views: list[RunView]) -> dict[str, Any]:
                 "best_score": None if best is None else best.score,
                 "best_node": best_id,
                 "cost_usd": cost,
+                "verified": m["verified"],
             }
         )
         curves.append({"run_id": v.run_id, "best": s["best"]})

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from syslab.artifacts.logic import load_logic
+from syslab.artifacts.provenance import provenance
 from syslab.artifacts.schema import EdgeKind, Node, NodeKind
 from syslab.artifacts.store import RunStore
 from syslab.errors import SyslabError
@@ -97,6 +98,7 @@ class RunView:
             "created_at": m.created_at,
             "finished_at": m.finished_at,
             "search": m.config.get("search", {}),
+            **provenance(m),  # verified, evaluation_mode, verification_note: the page's badge
         }
 
     # -- graph -------------------------------------------------------------------------------
@@ -199,7 +201,8 @@ class RunView:
         node = self.nodes.get(node_id)
         if node is None:
             return None
-        out: dict[str, Any] = {"node": node.model_dump(mode="json")}
+        # Every node of a run was scored the same way (one task, one mode): the run's provenance.
+        out: dict[str, Any] = {"node": node.model_dump(mode="json"), **provenance(self.store.manifest)}
         out["code"] = self.store.get_code(node_id) if node.commit else None
         out["diff"] = self.store.diff(node_id) if node.commit and node.parent_id is not None else None
         out["evidence"] = {

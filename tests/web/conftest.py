@@ -14,9 +14,11 @@ import pytest
 from syslab.artifacts.schema import LLMCall
 from syslab.artifacts.store import RunStore
 from syslab.config import RunConfig
+from syslab.errors import SyslabError
 from syslab.run import run_evolution
 
-QUADRATIC = Path(__file__).resolve().parents[1] / "fixtures" / "tasks" / "quadratic"
+FIXTURE_TASKS = Path(__file__).resolve().parents[1] / "fixtures" / "tasks"
+QUADRATIC = FIXTURE_TASKS / "quadratic"
 
 # Refuses about a third of the values, deterministically (the seed's 8.5 passes).
 FLAKY_EVALUATOR = """import importlib.util
@@ -100,6 +102,23 @@ def finished_run(runs_root: Path) -> Path:
 def second_run(runs_root: Path, finished_run: Path) -> Path:
     result = run_evolution(runs_root / "task", run_config(runs_root / "runs2", 8, seed=1))
     return result.run_dir
+
+
+@pytest.fixture(scope="session")
+def split_run(runs_root: Path) -> Path:
+    """A finished split-mode run (verified scores), next to the shared-mode `finished_run`."""
+    result = run_evolution(FIXTURE_TASKS / "provenance_split", run_config(runs_root / "split", 3))
+    return result.run_dir
+
+
+@pytest.fixture(scope="session")
+def hostile_run(runs_root: Path) -> Path:
+    """A run whose seed prints HTML, Rich markup and escape sequences and fails with more of them
+    (tests/fixtures/tasks/provenance_hostile): the run stops at the seed, which stays recorded."""
+    out = runs_root / "hostile"
+    with pytest.raises(SyslabError, match="seed program failed evaluation"):
+        run_evolution(FIXTURE_TASKS / "provenance_hostile", run_config(out, 3))
+    return next(out.iterdir())
 
 
 def free_port() -> int:

@@ -188,3 +188,52 @@ def test_live_run_adds_nodes_without_reload(live_run, make_server, page) -> None
             page.screenshot(path=str(SHOTS / "09-live-finished.png"))
     finally:
         live_run.join()
+
+
+SHARED_WORDS = "shared the scorer's process"
+
+
+def test_unverified_badge_on_run_and_node(server, finished_run: Path, page) -> None:  # noqa: ANN001
+    """The fixture runs are shared mode (evaluate(program_path)): the page says their scores are
+    unverified in the header and on every node panel."""
+    open_page(page, server.url)
+    badge = page.locator("#run-verified")
+    assert badge.is_visible() and badge.inner_text() == "unverified scores"
+    assert SHARED_WORDS in badge.get_attribute("title")
+    store = RunStore.open(finished_run, readonly=True)
+    best = store.best_node()
+    store.close()
+    click_node(page, best.id)
+    assert page.inner_text("#panel-verified") == "unverified score"
+    assert page.locator("#panel-unverified").is_visible()
+    assert SHARED_WORDS in page.inner_text("#panel-unverified")
+    page.click("#tabs button[data-tab=charts]")
+    wait_js(page, "document.getElementById('run-table').textContent.includes('scores')")
+    assert SHARED_WORDS in page.inner_text("#run-table")
+    page.click("#tabs button[data-tab=graph]")
+    page.screenshot(path=str(SHOTS / "10-unverified-badge.png"))
+
+
+def test_verified_run_has_no_unverified_badge(split_run: Path, make_server, page) -> None:  # noqa: ANN001
+    with make_server([split_run]) as s:
+        open_page(page, s.url)
+        assert page.inner_text("#run-verified") == "verified scores"
+        assert "badge good" == page.get_attribute("#run-verified", "class")
+        click_node(page, 0)
+        assert page.inner_text("#panel-verified") == "verified score"
+        assert page.locator("#panel-unverified").count() == 0
+
+
+def test_hostile_candidate_text_is_shown_as_text(hostile_run: Path, make_server, page) -> None:  # noqa: ANN001
+    """HTML, Rich markup and escape sequences from the candidate show as text: no element is made
+    from them and no script of theirs runs (an <img> would also 404: a console error, failing `page`)."""
+    with make_server([hostile_run]) as s:
+        open_page(page, s.url)
+        click_node(page, 0)
+        failure = page.inner_text("#panel-failure")
+        assert "[bold green]valid[/] score=99.9" in failure and "<b>x</b>" in failure
+        assert '<img src=x onerror="window.__pwned=1">' in page.inner_text("#panel-stdout pre")
+        assert "<script>window.__pwned=2</script>" in page.inner_text("#panel-stderr pre")
+        assert page.locator("#panel img, #panel script, #panel b").count() == 0
+        assert page.evaluate("window.__pwned === undefined")
+        page.screenshot(path=str(SHOTS / "11-hostile-candidate.png"))

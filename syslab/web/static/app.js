@@ -334,8 +334,11 @@
       n.stage ? el("span", { class: "chip", text: `stage reached: ${n.stage}` }) : null,
       n.model ? el("span", { class: "chip", text: `model ${n.model}` }) : null,
       el("span", { class: n.valid ? "chip good" : "chip bad", text: n.valid ? "valid" : "invalid" }),
+      el("span", { id: "panel-verified", class: d.verified ? "chip good" : "chip bad", title: d.verification_note, text: d.verified ? "verified score" : "unverified score" }),
       S.G.onBest.has(n.id) ? el("span", { class: "chip good", text: "on the best path" }) : null);
     panel.append(chips);
+    // A shared-mode (or imported) run: the candidate could have written its own score. Say so in words.
+    if (!d.verified) panel.append(el("div", { class: "unverified", id: "panel-unverified", text: d.verification_note }));
     const lin = el("p", {}, "parent ", n.parent_id === null ? "—" : nodeLink(n.parent_id));
     if (d.children.length) { lin.append(" · children "); d.children.slice(0, 30).forEach((c) => lin.append(nodeLink(c))); if (d.children.length > 30) lin.append(`… (${d.children.length})`); }
     panel.append(lin);
@@ -400,7 +403,7 @@
     if (!s.cost.rows.length) ct.append(el("tr", {}, el("td", { text: "no LLM calls (offline proposer)" })));
     const rt = $("run-table"); rt.textContent = "";
     const m = s.manifest;
-    const rows = [["run", m.run_id], ["task", m.task_name], ["status", m.status], ["proposer", m.proposer], ["seed", m.seed],
+    const rows = [["run", m.run_id], ["task", m.task_name], ["scores", m.verification_note], ["status", m.status], ["proposer", m.proposer], ["seed", m.seed],
       ["attempts", s.attempts], ["analyst notes", s.analyses], ["best", s.best ? `#${s.best.id} score ${C.nice(s.best.score)}` : "—"],
       ["failures", Object.entries(s.failure_counts).map(([k, v]) => `${k} ${v}`).join(", ") || "none"]];
     for (const [k, v] of rows) rt.append(el("tr", {}, el("th", { text: k }), el("td", { text: String(v) })));
@@ -436,7 +439,7 @@
   async function loadCompare() {
     const c = await api("/api/compare"), t = $("compare-table");
     t.textContent = "";
-    const cols = ["run_id", "task", "status", "proposer", "seed", "evaluations", "valid", "failures", "best_score", "best_node", "cost_usd"];
+    const cols = ["run_id", "task", "verified", "status", "proposer", "seed", "evaluations", "valid", "failures", "best_score", "best_node", "cost_usd"];
     t.append(el("tr", {}, ...cols.map((k) => el("th", { text: k.replace("_", " ") }))));
     for (const r of c.rows) t.append(el("tr", {}, ...cols.map((k) => el("td", { text: r[k] === null ? "—" : typeof r[k] === "number" && !Number.isInteger(r[k]) ? C.nice(r[k]) : String(r[k]) }))));
     C.comparePlot($("compare-plot"), c.curves);
@@ -453,8 +456,19 @@
     if (tab === "compare") loadCompare();
   }
 
+  // The run's badge in the header: verified (split mode) or not, with the reason on hover.
+  function showProvenance(r) {
+    const b = $("run-verified");
+    b.textContent = r.verified ? "verified scores" : "unverified scores";
+    b.className = r.verified ? "badge good" : "badge bad";
+    b.title = r.verification_note;
+    b.hidden = false;
+  }
+
   async function openRun(id) {
     S.run = id; S.selected = null; S.selectedDetail = null; S.touched = false; S.matches = new Set();
+    const r = S.runs.find((x) => x.run_id === id);
+    if (r) showProvenance(r);
     $("panel").replaceChildren(el("p", { class: "hint", text: "Click a node to open its code, diff, metrics, logs and the LLM exchange that made it." }));
     setGraph(await api(runUrl("graph")));
     if (S.tab !== "graph") showTab(S.tab);
