@@ -24,33 +24,53 @@ DEFAULT_INGRESS = {"aws": 10, "gcp": 16, "azure": 16}  # Gbps per VM
 DEFAULT_EGRESS = {"aws": 5, "gcp": 7, "azure": 16}
 
 
-def make_graph(cost_csv: Path, throughput_csv: Path, num_vms: int) -> nx.DiGraph:
-    """Directed region graph; edge attrs `throughput` (Gbps, all VMs) and `cost` ($/GB)."""
-    g = nx.DiGraph()
+Edge = tuple[str, str, float, "float | None"]  # (src region, dst region, throughput Gbps, cost $/GB)
+
+
+def edge_rows(cost_csv: Path, throughput_csv: Path, num_vms: int) -> list[Edge]:
+    """The region graph's edges in the order they are added (node and adjacency order follow it);
+    plain data, so the candidate's side can rebuild the very same graph (`graph_from_rows`)."""
+    throughput: dict[tuple[str, str], float] = {}
     with open(throughput_csv, newline="") as f:
         for row in csv.DictReader(f):
             if row["src_region"] != row["dst_region"]:
-                gbps = num_vms * float(row["throughput_sent"]) / 1e9
-                g.add_edge(row["src_region"], row["dst_region"], throughput=gbps, cost=None)
+                throughput[(row["src_region"], row["dst_region"])] = (
+                    num_vms * float(row["throughput_sent"]) / 1e9
+                )
+    cost: dict[tuple[str, str], float] = {}
     with open(cost_csv, newline="") as f:
         for row in csv.DictReader(f):
-            if g.has_edge(row["src"], row["dest"]):
-                g[row["src"]][row["dest"]]["cost"] = float(row["cost"])
+            if (row["src"], row["dest"]) in throughput:
+                cost[(row["src"], row["dest"])] = float(row["cost"])
+    return [(u, v, gbps, cost.get((u, v))) for (u, v), gbps in throughput.items()]
+
+
+def graph_from_rows(rows: list[Edge]) -> nx.DiGraph:
+    """Directed region graph; edge attrs `throughput` (Gbps, all VMs) and `cost` ($/GB, None if unpriced)."""
+    g = nx.DiGraph()
+    for u, v, gbps, usd in rows:
+        g.add_edge(u, v, throughput=gbps, cost=usd)
     return g
 
 
-def _edges_of(topology, dst: str, part: int, src: str, graph: nx.DiGraph) -> list[tuple[str, str]]:
-    paths = getattr(topology, "paths", None)
+def make_graph(cost_csv: Path, throughput_csv: Path, num_vms: int) -> nx.DiGraph:
+    return graph_from_rows(edge_rows(cost_csv, throughput_csv, num_vms))
+
+
+def _edges_of(paths: dict, dst: str, part: int, graph: nx.DiGraph) -> list[tuple[str, str]]:
+    """The (u, v) edges carrying `part` to `dst`, from plain paths {dst: {str(part): [[u, v], ...]}}."""
     if not isinstance(paths, dict) or dst not in paths:
         raise InvalidOutput(f"missing destination {dst!r} in the topology")
     edges = paths[dst].get(str(part)) if isinstance(paths[dst], dict) else None
     if not edges:
         raise InvalidOutput(f"destination {dst!r}: partition {part} has no path")
+    if not isinstance(edges, list):
+        raise InvalidOutput(f"destination {dst!r}: partition {part}: edges are not a list")
     pairs = []
     for e in edges:
-        if not isinstance(e, (list, tuple)) or len(e) < 2:
-            raise InvalidOutput(f"destination {dst!r}: edge {e!r} is not [src, dst, data]")
-        u, v = str(e[0]), str(e[1])
+        if not isinstance(e, (list, tuple)) or len(e) != 2 or not all(type(x) is str for x in e):
+            raise InvalidOutput(f"destination {dst!r}: edge {str(e)[:80]} is not [src, dst, data]")
+        u, v = e
         if not graph.has_edge(u, v):
             raise InvalidOutput(f"destination {dst!r}: edge {u} -> {v} is not in the region graph")
         if graph[u][v]["cost"] is None:
@@ -72,8 +92,9 @@ def _check_reached(routes: dict, src: str, parts: int) -> None:
                 raise InvalidOutput(f"destination {dst!r}: partition {part} never reaches it from {src}")
 
 
-def simulate(topology, config: dict, graph: nx.DiGraph, num_vms: int) -> tuple[float, float]:
-    """(transfer time s, total cost $) of one broadcast; raises InvalidOutput on a bad topology."""
+def simulate(paths: dict, config: dict, graph: nx.DiGraph, num_vms: int) -> tuple[float, float]:
+    """(transfer time s, total cost $) of one broadcast given as plain paths (see `_edges_of`);
+    raises InvalidOutput on a bad topology."""
     src, dsts, parts = config["source_node"], config["dest_nodes"], int(config["num_partitions"])
     part_gb = float(config["data_vol"]) / parts
     ingress = dict(DEFAULT_INGRESS)
@@ -86,7 +107,7 @@ def simulate(topology, config: dict, graph: nx.DiGraph, num_vms: int) -> tuple[f
     for dst in dsts:
         routes[dst] = []
         for part in range(parts):
-            pairs = _edges_of(topology, dst, part, src, graph)
+            pairs = _edges_of(paths, dst, part, graph)
             routes[dst].append(pairs)
             for u, v in pairs:
                 if not used.has_edge(u, v):

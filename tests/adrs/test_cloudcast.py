@@ -1,9 +1,15 @@
+"""cloudcast in split mode: the graph crosses as edge rows, the topology comes back as plain paths."""
+
 import pytest
-from adrs_support import TASKS, load_evaluator, write
+from adrs_support import TASKS, sandboxed, score, seed_code
 
-from syslab.evaluators import InvalidOutput
+from syslab.adrs.cloudcast_sim import edge_rows, graph_from_rows, make_graph
+from syslab.data import data_path
+from syslab.evaluators import CandidateRejected
+from syslab.task import load_task
 
-SEED = TASKS / "cloudcast" / "seed.py"
+SEED = seed_code("cloudcast")
+SEED_SCORE = 26.737131608352556  # = results/cloudcast/baseline/results.json (26.737), as before the split
 
 # Grow one shared tree (a directed Steiner heuristic): repeatedly attach the destination that is
 # cheapest ($/GB) to reach from any node already in the tree, so destinations share relay edges.
@@ -35,7 +41,6 @@ def search_algorithm(src, dsts, G, num_partitions):
 """
 
 MISSING = """
-import networkx as nx
 from broadcast import BroadCastTopology
 
 def search_algorithm(src, dsts, G, num_partitions):
@@ -46,20 +51,101 @@ def search_algorithm(src, dsts, G, num_partitions):
     return topo
 """
 
+# Adds a free direct edge to every destination in its own graph copy and sends everything over it.
+INVENTED_EDGES = """
+from broadcast import BroadCastTopology
+
+def search_algorithm(src, dsts, G, num_partitions):
+    topo = BroadCastTopology(src, dsts, num_partitions)
+    for dst in dsts:
+        G.add_edge(src, dst, cost=0.0, throughput=1000.0)
+        for p in range(num_partitions):
+            topo.append_dst_partition_path(dst, p, [src, dst, G[src][dst]])
+    topo.append_dst_partition_path(dsts[0], 0, ["aws:nowhere-1", dsts[0], {}])
+    return topo
+"""
+
+# Zeroes every price in its graph copy, then routes like the seed: costed on the real prices.
+FREE_PRICES = (
+    SEED.replace(
+        "def search_algorithm(src, dsts, G, num_partitions):", "def seed(src, dsts, G, num_partitions):"
+    )
+    + """
+
+def search_algorithm(src, dsts, G, num_partitions):
+    topo = seed(src, dsts, G, num_partitions)
+    for _, _, data in G.edges(data=True):
+        data["cost"] = 0.0
+    return topo
+"""
+)
+
+RETURNS_NONE = """
+def search_algorithm(src, dsts, G, num_partitions):
+    return None
+"""
+
+# Replaces the adapter's function: paths that name edges as numbers instead of [src, dst].
+FORGED = """
+import sys
+
+def search_algorithm(src, dsts, G, num_partitions):
+    return None
+
+def forged(program, src, dsts, rows, parts):
+    return {d: {str(p): [[1, 2]] for p in range(parts)} for d in dsts}
+
+sys.modules["syslab_adapter"].search_algorithm = forged
+"""
+
+
+def test_graph_rows_rebuild_the_same_graph():
+    cost, tput = (
+        data_path("adrs/cloudcast/profiles/cost.csv"),
+        data_path("adrs/cloudcast/profiles/throughput.csv"),
+    )
+    rows = edge_rows(cost, tput, 2)
+    g = graph_from_rows(rows)
+    assert list(g.edges(data=True)) == list(make_graph(cost, tput, 2).edges(data=True))
+    assert all(type(u) is str and type(v) is str and type(t) is float for u, v, t, _ in rows)
+
+
+def test_task_is_split():
+    task = load_task(TASKS / "cloudcast")
+    assert task.evaluation_mode == "split" and task.spec.adapter == "adapter.py"
+
 
 def test_seed_matches_published_baseline_and_is_deterministic():
-    evaluate = load_evaluator("cloudcast")
-    a, b = evaluate(str(SEED)), evaluate(str(SEED))
+    a, b = score("cloudcast", SEED), score("cloudcast", SEED)
     assert a == {**b, "eval_wall_s": a["eval_wall_s"]}
-    assert a["score"] == pytest.approx(26.737, abs=0.01)  # results/cloudcast/baseline/results.json
+    assert a["score"] == pytest.approx(SEED_SCORE, abs=1e-9)
 
 
-def test_better_candidate(tmp_path):
-    evaluate = load_evaluator("cloudcast")
-    better = evaluate(write(tmp_path, BETTER))
-    assert better["total_cost"] < evaluate(str(SEED))["total_cost"]
+def test_better_candidate():
+    assert score("cloudcast", BETTER)["total_cost"] < score("cloudcast", SEED)["total_cost"]
 
 
-def test_missing_destination_is_invalid(tmp_path):
-    with pytest.raises(InvalidOutput, match="has no path|missing destination"):
-        load_evaluator("cloudcast")(write(tmp_path, MISSING))
+def test_prices_changed_in_the_candidate_are_not_used():
+    assert score("cloudcast", FREE_PRICES)["score"] == pytest.approx(SEED_SCORE, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "code, message",
+    [
+        (MISSING, "has no path|missing destination"),
+        (INVENTED_EDGES, "not in the region graph"),
+        (RETURNS_NONE, "returned None"),
+        (FORGED, "is not \\[src, dst, data\\]"),
+    ],
+    ids=["missing_destination", "invented_edges", "none", "forged"],
+)
+def test_bad_topologies_are_invalid(code, message):
+    with pytest.raises(CandidateRejected, match=message) as info:
+        score("cloudcast", code, scenarios=("intra_aws", "inter_agz"))
+    assert info.value.kind.value == "invalid_output"
+
+
+def test_sandboxed_end_to_end():
+    result = sandboxed("cloudcast", SEED)
+    assert result.valid and result.verified, result.failure
+    assert result.score == pytest.approx(SEED_SCORE, abs=1e-9)

@@ -1,43 +1,51 @@
 """Evaluator for cloudcast: five broadcast scenarios, total cost scored on the leaderboard's scale.
 
 Score: 0 at $1199.00 total, 100 at $626.24 (the leaderboard's anchors), linear, clamped.
+
+Split evaluation: the region graph crosses to the candidate as plain edge rows (adapter.py rebuilds
+the networkx graph there) and the topology comes back as plain paths per destination and
+partition; they are validated (every destination and partition reached, only existing, priced
+edges) and costed here, on this process's graph.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
+from functools import cache
+from typing import Any
 
-from syslab.adrs.cloudcast_sim import make_graph, simulate
-from syslab.adrs.common import linear_score, load_candidate, seed_everything
+from syslab.adrs.cloudcast_sim import Edge, edge_rows, graph_from_rows, simulate
+from syslab.adrs.common import linear_score
 from syslab.data import data_path
 from syslab.evaluators import InvalidOutput
+from syslab.evaluators.handle import Candidate
 
 SCENARIOS = ["intra_aws", "intra_azure", "intra_gcp", "inter_agz", "inter_gaz2"]
 NUM_VMS = 2
 WORST_COST, BEST_COST = 1199.00, 626.24
 
 
-def evaluate(program_path: str) -> dict:
-    t0 = time.perf_counter()
-    program = load_candidate(program_path, "search_algorithm", str(Path(__file__).parent / "task.toml"))
+@cache
+def _rows() -> tuple[Edge, ...]:
     cost_csv = data_path("adrs/cloudcast/profiles/cost.csv")
     tput_csv = data_path("adrs/cloudcast/profiles/throughput.csv")
-    metrics: dict[str, float] = {}
+    return tuple(edge_rows(cost_csv, tput_csv, NUM_VMS))
+
+
+def evaluate(candidate: Candidate, scenarios: tuple[str, ...] = tuple(SCENARIOS)) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    rows = list(_rows())
+    graph = graph_from_rows(rows)
+    search = candidate.function("search_algorithm")
+    metrics: dict[str, Any] = {}
     total_cost = total_time = 0.0
-    for name in SCENARIOS:
+    for name in scenarios:
         config = json.loads(data_path(f"adrs/cloudcast/configs/{name}.json").read_text())
-        graph = make_graph(cost_csv, tput_csv, NUM_VMS)
-        seed_everything(0)
-        topo = program.search_algorithm(
-            config["source_node"], list(config["dest_nodes"]), graph.copy(), config["num_partitions"]
-        )
-        if topo is None:
+        paths = search(config["source_node"], list(config["dest_nodes"]), rows, config["num_partitions"])
+        if paths is None:
             raise InvalidOutput(f"{name}: search_algorithm returned None")
-        if hasattr(topo, "set_num_partitions"):
-            topo.set_num_partitions(config["num_partitions"])
-        seconds, cost = simulate(topo, config, graph, NUM_VMS)
+        seconds, cost = simulate(paths, config, graph, NUM_VMS)
         metrics[f"cost_{name}"] = cost
         metrics[f"time_s_{name}"] = seconds
         total_cost += cost
