@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from syslab.errors import SyslabError
-from syslab.terminal import clean, safe
+from syslab.terminal import safe
 
 app = typer.Typer(
     add_completion=False,
@@ -119,35 +119,9 @@ def run(
     except SyslabError as e:
         _fail(e)
         return
-    _print_result(result)
+    from syslab.views import print_run_result
 
-
-def _print_result(result) -> None:  # noqa: ANN001
-    from syslab.task import UNVERIFIED_NOTE
-
-    # Metric names and failure kinds can come from a shared-mode candidate: every name is escaped.
-    metric_line = ", ".join(f"{safe(k)}={v:.6g}" for k, v in sorted(result.best_metrics.items()))
-    console.print(
-        f"[bold green]done[/] ({safe(result.stop_reason)}) in {result.wall_s:.1f}s: "
-        f"{result.evaluations} evaluations, {result.nodes} nodes, proposer {safe(result.proposer)}"
-    )
-    console.print(
-        f"seed score {result.seed_score}  ->  best score {result.best_score} (node {result.best_node_id})"
-        + ("" if result.verified else "  [yellow](unverified)[/]")
-    )
-    if metric_line:
-        console.print(f"best metrics: {metric_line}")
-    if not result.verified:
-        console.print(f"[yellow]{safe(UNVERIFIED_NOTE)}[/]")
-    if result.failures:
-        console.print("failures: " + ", ".join(f"{safe(k)}={v}" for k, v in sorted(result.failures.items())))
-    for model, s in sorted(result.spend.items()):
-        console.print(
-            f"spend {safe(model)}: {s.get('calls', 0)} calls, {s.get('tokens', 0)} tokens, "
-            f"${s.get('cost_usd', 0):.4f}"
-        )
-    run_dir = safe(result.run_dir)
-    console.print(f"artifact: [cyan]{run_dir}[/]  (syslab show {run_dir})")
+    print_run_result(console, result)
 
 
 @app.command()
@@ -170,7 +144,9 @@ def resume(
     except SyslabError as e:
         _fail(e)
         return
-    _print_result(result)
+    from syslab.views import print_run_result
+
+    print_run_result(console, result)
 
 
 @app.command()
@@ -230,38 +206,10 @@ def eval_(
     except SyslabError as e:
         _fail(e)
         return
-    _print_evaluation(result, as_json)
+    from syslab.views import print_evaluation
+
+    print_evaluation(console, result, as_json)
     raise typer.Exit(0 if result.ok else 1)
-
-
-def _print_evaluation(result, as_json: bool) -> None:  # noqa: ANN001 - an EvaluationResult
-    """`syslab eval` output. The failure message, traceback, stage and (shared mode) metric names
-    are the candidate's to choose: printed through syslab.terminal, never interpreted."""
-    import json
-
-    from syslab.artifacts.provenance import VERIFIED_NOTE
-    from syslab.task import UNVERIFIED_NOTE
-    from syslab.terminal import json_text
-
-    note = VERIFIED_NOTE if result.verified else UNVERIFIED_NOTE
-    if as_json:
-        data = json.loads(result.model_dump_json())
-        data["verification_note"] = note
-        sys.stdout.write(json_text(data) + "\n")
-        return
-    status = "[green]valid[/]" if result.ok else "[red]invalid[/]"
-    unverified = "" if result.verified else "  [yellow](unverified)[/]"
-    console.print(
-        f"{status}  score={result.score}  stage={safe(result.stage)}  wall={result.wall_s:.2f}s{unverified}"
-    )
-    if not result.verified:
-        console.print(f"[yellow]{safe(note)}[/]")
-    for k, v in sorted(result.metrics.items()):
-        console.print(f"  {safe(k)} = {v:.6g}")
-    if result.failure:
-        console.print(f"[red]{result.failure.kind.value}[/]: {safe(result.failure.message)}")
-        if result.evidence.traceback:
-            console.print(clean(result.evidence.traceback[-2000:]), markup=False, highlight=False)
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""Terminal views of a run artifact: show, lineage, diff (the CLI twins of the web UI).
+"""Terminal views: a run artifact (show, lineage, diff, the CLI twins of the web UI), the summary
+at the end of a run, and one evaluation (`syslab eval`).
 
 Notes, failure messages, metric names, operators and code were written by candidates, LLMs or
 another framework: every string from the artifact goes through syslab.terminal before printing.
@@ -6,7 +7,10 @@ another framework: every string from the artifact goes through syslab.terminal b
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.syntax import Syntax
@@ -15,7 +19,11 @@ from rich.table import Table
 from syslab.artifacts.schema import NodeKind
 from syslab.artifacts.store import RunStore
 from syslab.errors import SyslabError
-from syslab.terminal import clean, safe
+from syslab.terminal import clean, json_text, safe
+
+if TYPE_CHECKING:  # syslab.run imports LangGraph: seconds, and only the type is needed here
+    from syslab.evaluators.base import EvaluationResult
+    from syslab.run import RunResult
 
 
 def open_run(run_dir: Path) -> RunStore:
@@ -134,3 +142,59 @@ def show_diff(console: Console, run_dir: Path, node_id: int, other: int | None =
         # Syntax highlights tokens, it does not parse markup; control characters still need showing.
         console.print(Syntax(clean(text), "diff", theme="ansi_dark", word_wrap=True))
     store.close()
+
+
+def print_run_result(console: Console, result: RunResult) -> None:
+    """What `syslab run` and `syslab resume` print when the run ends."""
+    from syslab.task import UNVERIFIED_NOTE
+
+    # Metric names and failure kinds can come from a shared-mode candidate: every name is escaped.
+    metric_line = ", ".join(f"{safe(k)}={v:.6g}" for k, v in sorted(result.best_metrics.items()))
+    console.print(
+        f"[bold green]done[/] ({safe(result.stop_reason)}) in {result.wall_s:.1f}s: "
+        f"{result.evaluations} evaluations, {result.nodes} nodes, proposer {safe(result.proposer)}"
+    )
+    console.print(
+        f"seed score {result.seed_score}  ->  best score {result.best_score} (node {result.best_node_id})"
+        + ("" if result.verified else "  [yellow](unverified)[/]")
+    )
+    if metric_line:
+        console.print(f"best metrics: {metric_line}")
+    if not result.verified:
+        console.print(f"[yellow]{safe(UNVERIFIED_NOTE)}[/]")
+    if result.failures:
+        console.print("failures: " + ", ".join(f"{safe(k)}={v}" for k, v in sorted(result.failures.items())))
+    for model, s in sorted(result.spend.items()):
+        console.print(
+            f"spend {safe(model)}: {s.get('calls', 0)} calls, {s.get('tokens', 0)} tokens, "
+            f"${s.get('cost_usd', 0):.4f}"
+        )
+    run_dir = safe(result.run_dir)
+    console.print(f"artifact: [cyan]{run_dir}[/]  (syslab show {run_dir})")
+
+
+def print_evaluation(console: Console, result: EvaluationResult, as_json: bool) -> None:
+    """`syslab eval` output. The failure message, traceback, stage and (shared mode) metric names
+    are the candidate's to choose: printed through syslab.terminal, never interpreted."""
+    from syslab.artifacts.provenance import VERIFIED_NOTE
+    from syslab.task import UNVERIFIED_NOTE
+
+    note = VERIFIED_NOTE if result.verified else UNVERIFIED_NOTE
+    if as_json:
+        data = json.loads(result.model_dump_json())
+        data["verification_note"] = note
+        sys.stdout.write(json_text(data) + "\n")
+        return
+    status = "[green]valid[/]" if result.ok else "[red]invalid[/]"
+    unverified = "" if result.verified else "  [yellow](unverified)[/]"
+    console.print(
+        f"{status}  score={result.score}  stage={safe(result.stage)}  wall={result.wall_s:.2f}s{unverified}"
+    )
+    if not result.verified:
+        console.print(f"[yellow]{safe(note)}[/]")
+    for k, v in sorted(result.metrics.items()):
+        console.print(f"  {safe(k)} = {v:.6g}")
+    if result.failure:
+        console.print(f"[red]{result.failure.kind.value}[/]: {safe(result.failure.message)}")
+        if result.evidence.traceback:
+            console.print(clean(result.evidence.traceback[-2000:]), markup=False, highlight=False)
