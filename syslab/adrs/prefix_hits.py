@@ -14,7 +14,15 @@ import os
 
 
 def row_strings(df) -> list[str]:
-    return df.fillna("").astype(str).agg("".join, axis=1).tolist() if len(df.columns) else [""] * len(df)
+    """Each row's cells as text (NaN as ""), concatenated; same as
+    `df.fillna("").astype(str).agg("".join, axis=1)`, column by column instead of row by row."""
+    if not len(df.columns):
+        return [""] * len(df)
+    text = df.fillna("").astype(str)
+    rows = text.iloc[:, 0].to_numpy(dtype=object)
+    for i in range(1, len(text.columns)):
+        rows = rows + text.iloc[:, i].to_numpy(dtype=object)  # elementwise str concatenation
+    return rows.tolist()
 
 
 def prefix_hit_rate(rows: list[str]) -> float:

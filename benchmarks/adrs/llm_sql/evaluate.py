@@ -5,6 +5,12 @@ clamp((hit − base) / (1 − base)) · 100 with base = the hit rate of the orig
 column order (after the requested column merges), and runtime_score =
 (10 − min(10, t)) / 10 · 100. To keep the score repeatable, t is the solver's
 wall time rounded down to whole seconds (raw time is reported as solve_s).
+
+Split evaluation: the table crosses to the candidate as plain columns
+(syslab.adrs.frames; adapter.py builds the DataFrame there) and the reordered
+table comes back the same way. Rows are serialised, checked and scored here.
+t is measured here, around the whole call: handing the table over and back
+(about 0.2 s for beer.csv) counts, since a candidate could do its work there.
 """
 
 from __future__ import annotations
@@ -13,13 +19,16 @@ import math
 import time
 from collections import Counter
 from functools import cache
+from typing import Any
 
 import pandas as pd
 
-from syslab.adrs.common import linear_score, load_candidate, seed_everything
+from syslab.adrs.common import linear_score
+from syslab.adrs.frames import from_plain, to_plain
 from syslab.adrs.prefix_hits import prefix_hit_rate, row_strings
 from syslab.data import data_path
 from syslab.evaluators import InvalidOutput, WrongAnswer
+from syslab.evaluators.handle import Candidate
 
 # (dataset, column groups the leaderboard asks to merge). Only beer.csv ships with the shared data;
 # movies, BIRD, PDMX and products are used when present under $SYSLAB_DATA/adrs/llm_sql/.
@@ -57,7 +66,7 @@ def merged(df: pd.DataFrame, groups: list[list[str]]) -> pd.DataFrame:
     out = df.copy()
     for group in groups:
         if all(c in out.columns for c in group):
-            out["_".join(group)] = out[group].fillna("").astype(str).agg("".join, axis=1)
+            out["_".join(group)] = row_strings(out[group])
             out = out.drop(columns=group)
     return out
 
@@ -67,43 +76,58 @@ def baseline_hit(name: str) -> float:
     return prefix_hit_rate(row_strings(merged(_load(name), DATASETS[name])))
 
 
-def _check(original: pd.DataFrame, result, name: str) -> list[str]:
-    if not isinstance(result, pd.DataFrame):
-        raise InvalidOutput(f"{name}: solve() returned {type(result).__name__}, expected a DataFrame")
+@cache
+def original_rows(name: str) -> tuple[str, ...]:
+    return tuple(row_strings(_load(name)))
+
+
+@cache
+def _plain(name: str) -> dict[str, Any]:
+    return to_plain(_load(name))
+
+
+def options(name: str) -> dict[str, Any]:
+    """solve()'s keyword arguments for a dataset (the leaderboard's)."""
+    return {
+        "early_stop": 100000,
+        "row_stop": 4,
+        "col_stop": 2,
+        "col_merge": DATASETS[name],
+        "one_way_dep": [],
+        "distinct_value_threshold": 0.7,
+        "parallel": True,
+    }
+
+
+def _check(name: str, reply: object) -> list[str]:
+    """The returned table's serialised rows; every row there, no cell content dropped."""
+    try:
+        result = from_plain(reply)
+    except (ValueError, TypeError) as e:
+        raise InvalidOutput(f"{name}: solve() returned a table that cannot be rebuilt: {e}") from None
+    original = original_rows(name)
     if len(result) != len(original):
         raise WrongAnswer(f"{name}: {len(result)} rows returned, the table has {len(original)}")
     rows = row_strings(result)
     # Every character of the table must still be there: reordering and merging keep content,
     # dropping or shortening cells does not.
-    want = Counter("".join(row_strings(original)))
-    have = Counter("".join(rows))
-    lost = want - have
+    lost = Counter("".join(original)) - Counter("".join(rows))
     if lost:
         raise WrongAnswer(f"{name}: cell content was dropped ({sum(lost.values())} characters missing)")
     return rows
 
 
-def evaluate(program_path: str) -> dict:
+def evaluate(candidate: Candidate, datasets: list[str] | None = None) -> dict[str, Any]:
     t0 = time.perf_counter()
-    program = load_candidate(program_path, "Solution")
-    metrics: dict[str, float] = {}
+    solve = candidate.function("solve")
+    metrics: dict[str, Any] = {}
     hits, bases, solve_times = [], [], []
-    for name in available():
-        df = _load(name)
-        seed_everything(0)
+    for name in datasets or available():
+        table = _plain(name)
         start = time.perf_counter()
-        result = program.Solution().solve(
-            df.copy(),
-            early_stop=100000,
-            row_stop=4,
-            col_stop=2,
-            col_merge=DATASETS[name],
-            one_way_dep=[],
-            distinct_value_threshold=0.7,
-            parallel=True,
-        )
+        reply = solve(table, options(name))
         solve_times.append(time.perf_counter() - start)
-        hit = prefix_hit_rate(_check(df, result, name))
+        hit = prefix_hit_rate(_check(name, reply))
         stem = name.removesuffix(".csv")
         metrics[f"hit_rate_{stem}"] = hit
         hits.append(hit)
