@@ -1,0 +1,156 @@
+"""Red team, attack classes A-I x the mini task families, evaluated for real in the process sandbox.
+
+Each case builds a hostile candidate (an attack around the family's honest policy, see
+hostile_support.py), evaluates it with `evaluate_program` (trusted process + sandboxed candidate)
+and asserts two things: the result is the honest candidate's score or a failure of the right
+kind (never a better score, never a LEAK), and the host is as it was (no processes, IPC objects,
+keys, shared files, cgroups or temp dirs left behind, our memory not blown up).
+Cross-evaluation state (class F) is in test_hostile_persist.py, raw channel frames in
+test_hostile_wire.py, the bundled tasks in test_hostile_real.py, Docker in test_hostile_docker.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from .hostile_support import (
+    FAMILIES,
+    MINI,
+    REPO,
+    RecordingProcessSandbox,
+    build,
+    honest_result,
+    outcome_error,
+    run_hostile,
+    snippet,
+)
+
+SANDBOX = RecordingProcessSandbox()
+ALL = frozenset(MINI)
+
+
+@dataclass(frozen=True)
+class Attack:
+    id: str
+    snippets: tuple[str, ...]
+    allowed: frozenset[str]  # "honest" and/or failure kinds
+    subs: dict = field(default_factory=dict, hash=False)
+    families: frozenset[str] = ALL
+    per_family: dict = field(default_factory=dict, hash=False)  # family -> allowed, where it differs
+
+
+GATED = repr("\n".join(snippet(s) for s in ("a_stack_walk", "a_gc_scan", "a_patch_scorer")))
+HONEST = frozenset({"honest"})
+REJECTED = frozenset({"invalid_output", "wrong_answer"})
+
+
+def _reads(task_dir: Path) -> list[str]:
+    host_paths = [p for p in sys.path if p and p.startswith(str(REPO))]
+    return [
+        str(REPO / "pyproject.toml"),
+        str(REPO / ".git" / "HEAD"),
+        str(REPO),
+        str(REPO / "test-artifacts"),
+        str(task_dir / "evaluate.py"),
+        str(task_dir / "hidden" / "reference.txt"),
+        str(task_dir),
+        os.environ.get("SYSLAB_DATA", "/work/shared/data"),
+        "/work/shared/data",
+        "/root",
+        "/root/.bashrc",
+        "/etc/shadow",
+        *host_paths,
+    ]
+
+
+ATTACKS = [
+    Attack("A-stack_walk", ("a_stack_walk",), HONEST),
+    Attack("A-gc_scan_code_swap", ("a_gc_scan",), HONEST),
+    Attack("A-patch_scorer_and_profile", ("a_patch_scorer",), HONEST),
+    Attack("A-stage_gated", ("a_stage_gated",), HONEST, {"GATED": GATED}),
+    Attack("B-forge_files_then_exit", ("b_forge_exit",), frozenset({"runtime"})),
+    Attack("B-forge_control_frames", ("b_forge_frames",), frozenset({"invalid_output"})),
+    Attack("B-stdout_claims", ("b_stdout_claims",), HONEST),
+    Attack(
+        "C-inf",
+        ("c_nonfinite",),
+        frozenset({"invalid_output"}),
+        {"VALUE": 'float("inf")'},
+        per_family={"oneshot": HONEST},
+    ),
+    Attack(
+        "C-nan",
+        ("c_nonfinite",),
+        frozenset({"invalid_output"}),
+        {"VALUE": 'float("nan")'},
+        per_family={"oneshot": HONEST},
+    ),
+    Attack(
+        "C-complex_inf", ("c_nonfinite",), frozenset({"invalid_output"}), {"VALUE": "complex(0, -math.inf)"}
+    ),
+    Attack("D-links_fifos_dirs", ("d_links",), HONEST),
+    Attack("E-deep_tree_many_files", ("e_deep_tree",), HONEST),
+    Attack("E-fill_every_writable_place", ("e_fill",), HONEST),
+    Attack("G-fork_memory", ("g_fork_memory",), frozenset({"honest", "memory"}), {"N": 4, "MB": 100}),
+    Attack("G-cpus", ("g_cpus",), HONEST, {"CPUS": 1}, families=frozenset({"decision", "kernel"})),
+    Attack("H-reads_and_sockets", ("h_reads",), HONEST),
+    Attack("I-liar_objects", ("i_forged_types",), REJECTED, {"VARIANT": "liar"}),
+    Attack("I-container_subclass", ("i_forged_types",), REJECTED, {"VARIANT": "container"}),
+    Attack(
+        "I-class_spoof", ("i_forged_types",), frozenset({"invalid_output", "runtime"}), {"VARIANT": "spoof"}
+    ),
+    Attack("I-object_array", ("i_forged_types",), frozenset({"invalid_output"}), {"VARIANT": "object_array"}),
+    Attack("I-object_graph", ("i_object_graph",), HONEST),
+    Attack("I-huge_reply", ("i_huge",), frozenset({"invalid_output"}), {"VARIANT": "bytes", "MB": 4}),
+    Attack("I-nested_reply", ("i_huge",), frozenset({"invalid_output"}), {"VARIANT": "nested", "MB": 4}),
+]
+CASES = [pytest.param(a, f, id=f"{a.id}-{f}") for a in ATTACKS for f in MINI if f in a.families]
+
+
+@pytest.fixture
+def temp_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private temp dir for everything the harness makes (scratch, trusted and channel dirs)."""
+    root = tmp_path_factory.mktemp("redteam")
+    os.chmod(root, 0o755)
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root
+
+
+@pytest.fixture
+def canary(tmp_path: Path) -> Path:
+    path = tmp_path / "canary.txt"
+    path.write_text("host canary")
+    return path
+
+
+@pytest.mark.parametrize("attack,family_name", CASES)
+def test_hostile_candidate(attack: Attack, family_name: str, temp_root: Path, canary: Path) -> None:
+    family = FAMILIES[family_name]
+    task = family.task()
+    honest = honest_result(family, SANDBOX)
+    subs = {**attack.subs, "CANARY": canary, "TOKEN": os.urandom(4).hex()}
+    if attack.id.startswith("H-"):
+        subs.update(
+            READS=_reads(task.root),
+            SOCKETS=["/var/run/docker.sock", "/run/docker.sock"],
+            GLOBS=[f"{temp_root}/*", "/tmp/syslab-trusted-*", "/tmp/syslab-eval-*", "/tmp/syslab-chan-*"],
+        )
+    out = run_hostile(task, build(family, *attack.snippets, **subs), SANDBOX, temp_root)
+    allowed = attack.per_family.get(family_name, attack.allowed)
+    error = outcome_error(out, honest, family, set(allowed))
+    assert error is None, error
+    assert out.problems == [], out.problems
+    assert canary.read_text() == "host canary"
+    budget = (
+        sum(s.timeout_s or task.spec.sandbox.timeout_s for s in task.spec.stages)
+        + task.spec.sandbox.timeout_s
+    )
+    assert out.wall_s < budget + 10, f"took {out.wall_s:.1f} s, past the wall-time budget"
+    if attack.id.startswith("G-fork"):
+        assert out.result.peak_rss_mb <= task.spec.sandbox.memory_mb * 1.05, out.result.peak_rss_mb

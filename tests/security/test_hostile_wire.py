@@ -1,0 +1,115 @@
+"""Red team on the channel itself (classes B and I): hand-made frames, replies sent before they are
+asked for, and replies that are small on the wire but large once decoded.
+
+The candidate owns its process, so it can bypass its encoder and write any bytes into its end of
+the channel. The trusted side must refuse every malformed frame with one clear failure, must not
+take an answer written before the request as the answer to it, and must not let one reply blow up
+its own (unsandboxed) memory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from syslab.evaluators import codec
+
+from .hostile_support import (
+    FAMILIES,
+    RecordingProcessSandbox,
+    build,
+    honest_result,
+    outcome_error,
+    run_hostile,
+)
+
+SANDBOX = RecordingProcessSandbox()
+
+
+def _u32(n: int) -> bytes:
+    return struct.pack("<I", n)
+
+
+def _q(*n: int) -> bytes:
+    return struct.pack(f"<{len(n)}q", *n)
+
+
+def _array(dtype: bytes, shape: tuple[int, ...], data: bytes) -> bytes:
+    return b"a" + bytes([len(dtype)]) + dtype + bytes([len(shape)]) + _q(*shape) + _q(len(data)) + data
+
+
+# name -> (frame, allowed failure kinds). A frame starting with O/E is sent with a length prefix.
+FRAMES = {
+    "unknown_tag": (b"OZ", {"invalid_output"}),
+    "record_from_candidate": (b"Or" + _u32(1) + b"s" + _u32(1) + b"xN", {"invalid_output"}),
+    "object_dtype_array": (b"O" + _array(b"|O8", (1,), b"\0" * 8), {"invalid_output"}),
+    "negative_shape_product": (b"O" + _array(b"<f8", (-1, -8), b"\0" * 64), {"invalid_output"}),
+    "float16_inf_array": (b"O" + _array(b"<f2", (1,), struct.pack("<e", math.inf)), {"invalid_output"}),
+    "count_bomb": (b"Ol" + _u32(0xFFFFFFFF), {"invalid_output"}),
+    "depth_bomb": (b"O" + b"l" + _u32(1) + (b"l" + _u32(1)) * 100_000 + b"N", {"invalid_output"}),
+    "bigint_5000_bytes": (b"OI" + _u32(5000) + b"\x7f" * 5000, {"invalid_output"}),
+    "trailing_bytes": (b"Oi" + _q(1) + b"junk", {"invalid_output"}),
+    "invalid_utf8": (b"Os" + _u32(2) + b"\xff\xfe", {"invalid_output"}),
+    "nan": (b"Of" + struct.pack("<d", math.nan), {"invalid_output"}),
+    "dict_with_list_key": (b"Od" + _u32(1) + b"l" + _u32(0) + b"N", {"invalid_output"}),
+    "error_not_strings": (b"E" + codec.encode((1, 2, 3)), {"invalid_output"}),
+    "error_claims_evaluator_fault": (
+        b"E" + codec.encode(("evaluator_error", "the scorer broke", "")),
+        {"runtime"},
+    ),
+    "header_4gb": (_u32(0xFFFFFFFF), {"invalid_output"}),
+    "truncated": (_u32(100) + b"O" + b"N" * 9, {"runtime", "invalid_output"}),
+}
+
+
+@pytest.fixture
+def temp_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path_factory.mktemp("redteam")
+    os.chmod(root, 0o755)
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root
+
+
+@pytest.mark.parametrize("name", sorted(FRAMES))
+def test_malformed_frame_is_refused(name: str, temp_root: Path) -> None:
+    frame, allowed = FRAMES[name]
+    family = FAMILIES["decision"]
+    code = build(family, "i_wire_frame", FRAME=repr(frame), WHY=name)
+    out = run_hostile(family.task(), code, SANDBOX, temp_root)
+    error = outcome_error(out, honest_result(family, SANDBOX), family, allowed)
+    assert error is None, error
+    assert out.problems == [], out.problems
+    assert out.wall_s < 10, f"took {out.wall_s:.1f} s"
+
+
+def test_reply_written_before_the_request_is_not_the_answer(temp_root: Path) -> None:
+    """kernel_mini times repeated calls on the trusted clock; replies written ahead must not count."""
+    family = FAMILIES["kernel"]
+    honest = honest_result(family, SANDBOX)
+    out = run_hostile(family.task(), build(family, "b_pipeline", AHEAD=40), SANDBOX, temp_root)
+    error = outcome_error(out, honest, family, {"honest", "invalid_output"})
+    assert error is None, f"{error} (honest runtime {honest.metrics['runtime_us']:.0f} us)"
+    assert out.problems == [], out.problems
+
+
+def test_decoding_one_reply_does_not_blow_up_the_trusted_process(temp_root: Path) -> None:
+    """A reply just under the task's cap (decision_mini: 4 MB) of empty dicts, 5 bytes each on the
+    wire: the trusted process may spend a few times the cap on it, not a dict per 5 bytes."""
+    family = FAMILIES["decision"]
+    task = family.task()
+    cap = task.spec.sandbox.max_message_mb << 20
+    honest = run_hostile(task, build(family), SANDBOX, temp_root, watch=True)
+    out = run_hostile(task, build(family, "i_amplify", BYTES=cap - 64), SANDBOX, temp_root, watch=True)
+    error = outcome_error(out, honest.result, family, {"invalid_output"})
+    assert error is None, error
+    assert out.problems == [], out.problems
+    grown = out.trusted_peak_mb - honest.trusted_peak_mb
+    assert grown <= 4 * (cap >> 20), (
+        f"one {cap >> 20} MB reply grew the trusted process by {grown:.0f} MB "
+        f"(peak {out.trusted_peak_mb:.0f} MB, honest {honest.trusted_peak_mb:.0f} MB)"
+    )
