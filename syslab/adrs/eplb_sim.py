@@ -40,9 +40,8 @@ def generate_windows(
     return out
 
 
-def _array(x, name: str) -> np.ndarray:
-    if hasattr(x, "detach"):  # torch.Tensor
-        x = x.detach().cpu().numpy()
+def _array(x: object, name: str) -> np.ndarray:
+    """A returned map (decoded plain data: an array or nested lists) as an int64 array."""
     try:
         arr = np.asarray(x)
     except Exception as e:  # noqa: BLE001 - anything unconvertible is the candidate's fault

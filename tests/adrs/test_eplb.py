@@ -1,14 +1,52 @@
-import pytest
-from adrs_support import TASKS, load_evaluator, write
+"""eplb in split mode: loads cross as numpy arrays, the maps come back as arrays, time is taken here."""
 
-from syslab.evaluators import InvalidOutput, WrongAnswer
+import pytest
+from adrs_support import TASKS, sandboxed, score, seed_code
+
+from syslab.evaluators import CandidateRejected
+from syslab.task import load_task
 
 pytest.importorskip("torch", reason="the eplb interface passes torch tensors (pip install syslab[kernels])")
 
-SEED = TASKS / "eplb" / "seed.py"
+SEED = seed_code("eplb")
+SEED_BALANCEDNESS = 0.7696815651638228  # the path-based evaluator's, before the split
 
 # Ignore the node hierarchy and balance all 288 slots globally: more freedom, better GPU balance.
-BETTER = SEED.read_text().replace("    if num_groups % num_nodes or n % num_groups:", "    if True:")
+BETTER = SEED.replace("    if num_groups % num_nodes or n % num_groups:", "    if True:")
+
+# One replica per expert, one more for each layer's heaviest experts; vectorised, about a millisecond.
+FAST = """
+import torch
+
+def rebalance_experts(weight, num_replicas, num_groups, num_nodes, num_gpus):
+    layers, n = weight.shape
+    extra = num_replicas - n
+    hot = weight.argsort(dim=1, descending=True)[:, :extra]
+    phy2log = torch.cat([torch.arange(n).expand(layers, n), hot], dim=1)
+    logcnt = torch.ones(layers, n, dtype=torch.int64)
+    logcnt.scatter_add_(1, hot, torch.ones_like(hot))
+    log2phy = torch.full((layers, n, 2), -1, dtype=torch.int64)
+    log2phy[:, :, 0] = torch.arange(n)
+    rows = torch.arange(layers).unsqueeze(1).expand(-1, extra)
+    log2phy[rows, hot, 1] = torch.arange(n, num_replicas).expand(layers, -1)
+    return phy2log, log2phy, logcnt
+"""
+
+# FAST, but every call sleeps 30 ms and every clock of its process stands still.
+STOPS_CLOCKS = (
+    FAST.replace("def rebalance_experts(", "def fast(")
+    + """
+import time
+
+_sleep = time.sleep
+for _name in ("perf_counter", "perf_counter_ns", "monotonic", "time", "process_time"):
+    setattr(time, _name, lambda: 0)
+
+def rebalance_experts(*args):
+    _sleep(0.03)
+    return fast(*args)
+"""
+)
 
 # One replica per expert plus 32 extra replicas of expert 0, but logcnt claims one each.
 LYING = """
@@ -31,33 +69,66 @@ def rebalance_experts(weight, num_replicas, num_groups, num_nodes, num_gpus):
     return torch.zeros(layers, 10, dtype=torch.int64), torch.zeros(layers, n, 1, dtype=torch.int64), torch.ones(layers, n, dtype=torch.int64)
 """
 
+NAN = FAST.replace(
+    "    return phy2log, log2phy, logcnt", "    return phy2log, log2phy, logcnt.float() * float('nan')"
+)
+
+NOT_PLAIN = """
+def rebalance_experts(weight, num_replicas, num_groups, num_nodes, num_gpus):
+    return object(), object(), object()
+"""
+
 
 @pytest.fixture(scope="module")
 def seed_result():
-    return load_evaluator("eplb")(str(SEED))
+    return score("eplb", SEED)
 
 
-def test_seed_scores_and_is_repeatable(seed_result):
-    again = load_evaluator("eplb")(str(SEED))
+def test_task_is_split():
+    task = load_task(TASKS / "eplb")
+    assert task.evaluation_mode == "split" and task.spec.adapter == "adapter.py"
+
+
+def test_seed_balances_as_before(seed_result):
     assert seed_result["placements"] == 15
-    assert 0.5 < seed_result["balancedness_gpu"] < 0.95  # skewed loads: far from perfect, far from naive
-    assert again["balancedness_gpu"] == seed_result["balancedness_gpu"]
-    assert again["balancedness_expert"] == seed_result["balancedness_expert"]
+    assert seed_result["balancedness_gpu"] == pytest.approx(SEED_BALANCEDNESS, abs=1e-12)
+    assert seed_result["time_algorithm_s"] > 0.01  # pure-Python loops over 58 layers: tens of ms at least
     expected = 90 * seed_result["balancedness_gpu"] + seed_result["speed_score"] - seed_result["slow_penalty"]
     assert seed_result["score"] == pytest.approx(expected)
 
 
-def test_global_balancing_beats_seed(tmp_path, seed_result):
-    better = load_evaluator("eplb")(write(tmp_path, BETTER))
-    assert better["balancedness_gpu"] > seed_result["balancedness_gpu"]
-    assert better["balancedness_score"] > seed_result["balancedness_score"]
+def test_global_balancing_beats_seed(seed_result):
+    better = score("eplb", BETTER, placements=3)
+    assert better["balancedness_gpu"] > score("eplb", SEED, placements=3)["balancedness_gpu"]
 
 
-def test_inconsistent_maps_are_wrong_answer(tmp_path):
-    with pytest.raises(WrongAnswer, match="logcnt"):
-        load_evaluator("eplb")(write(tmp_path, LYING))
+def test_fast_candidate_is_valid_and_fast():
+    m = score("eplb", FAST)
+    assert 0.3 < m["balancedness_gpu"] < 1 and m["time_algorithm_s"] < 0.05 and m["speed_score"] > 0
 
 
-def test_wrong_shape_is_invalid(tmp_path):
-    with pytest.raises(InvalidOutput, match="phy2log has shape"):
-        load_evaluator("eplb")(write(tmp_path, SHORT))
+def test_stopped_clocks_do_not_hide_the_time():
+    m = score("eplb", STOPS_CLOCKS, placements=3)
+    assert m["time_algorithm_s"] >= 0.03 and m["slow_penalty"] >= 0.6  # 20 x 0.03 s
+
+
+@pytest.mark.parametrize(
+    "code, kind, message",
+    [
+        (LYING, "wrong_answer", "logcnt"),
+        (SHORT, "invalid_output", "phy2log has shape"),
+        (NAN, "invalid_output", "NaN"),
+        (NOT_PLAIN, "invalid_output", "plain data"),
+    ],
+    ids=["inconsistent_maps", "wrong_shape", "nan", "not_plain"],
+)
+def test_bad_maps_fail(code, kind, message):
+    with pytest.raises(CandidateRejected, match=message) as info:
+        score("eplb", code, placements=1)
+    assert info.value.kind.value == kind
+
+
+def test_sandboxed_end_to_end():
+    result = sandboxed("eplb", STOPS_CLOCKS)
+    assert result.valid and result.verified, result.failure
+    assert result.metrics["time_algorithm_s"] >= 0.03 and result.metrics["placements"] == 15
