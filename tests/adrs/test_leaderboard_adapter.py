@@ -38,6 +38,24 @@ def test_adapter_builds_a_loadable_task(tmp_path):
     task = task_from_leaderboard(FIXTURE, out_root=tmp_path)
     assert task.name == "adrs-lb-top_k" and task.primary_metric == "score"
     assert "EVOLVE-BLOCK-START" in task.seed_code and "first k" in task.seed_code
+    # The original evaluator imports the program: shared mode, reported as unverified.
+    assert task.spec.mode == "shared" and task.evaluation_mode == "shared" and not task.verified
+    copied = task.root / "problem"
+    assert (copied / "evaluator.py").read_text() == (FIXTURE / "evaluator.py").read_text()
+    assert (copied / "resources" / "numbers.json").is_file()
+
+
+def test_sandboxed_shared_evaluation(tmp_path):
+    """A run evaluates through the sandbox, which reads only the task dir: the problem's copy."""
+    from syslab.evaluators.harness import evaluate_program
+    from syslab.sandbox.process import ProcessSandbox
+
+    task = task_from_leaderboard(FIXTURE, out_root=tmp_path, timeout_s=60)
+    result = evaluate_program(task, task.seed_code, ProcessSandbox())
+    assert result.valid and not result.verified, result.failure
+    assert result.score == pytest.approx(100 * 19 / 29)
+    broken = evaluate_program(task, BROKEN, ProcessSandbox())
+    assert not broken.valid and "distinct" in broken.failure.message
 
 
 def test_wrapper_runs_the_original_evaluator(tmp_path, monkeypatch):
