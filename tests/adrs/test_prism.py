@@ -195,3 +195,19 @@ def test_sandboxed_end_to_end():
     assert result.score == pytest.approx(SEED_SCORE, abs=1e-9)
     hostile = sandboxed("prism", SHRINKS)
     assert not hostile.valid and hostile.failure.kind.value == "wrong_answer"
+
+
+def test_leaderboard_solution_returning_a_program_path():
+    """Solution().solve() writes the program into the candidate's scratch dir and names it."""
+    sol = (
+        "from pathlib import Path\n\n"
+        "class Solution:\n"
+        "    def solve(self, spec_path=None):\n"
+        f"        Path('mine.py').write_text({SEED!r})\n"
+        "        return {'program_path': 'mine.py'}\n"
+    )
+    assert score("prism", sol)["score"] == pytest.approx(SEED_SCORE, abs=1e-9)
+    with pytest.raises(CandidateRejected, match="does not exist"):
+        score(
+            "prism", sol.replace("return {'program_path': 'mine.py'}", "return {'program_path': 'nope.py'}")
+        )
