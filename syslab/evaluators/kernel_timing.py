@@ -2,13 +2,15 @@
 
 Each timed call is: flush L2 (write a buffer larger than L2), record a start event, call the
 function, synchronise the *whole device* (so work a candidate hid on a side stream is inside
-the measurement), record the end event. A wall clock taken with a different clock brackets
-the whole loop: the events can never add up to more than the wall time that passed, so a
-candidate that patched the event machinery is caught by the cross-check.
+the measurement), record the end event. For a candidate this loop runs in the candidate's own
+process (the events must bracket its kernels), so the trusted evaluator treats the samples as
+claims: it brackets the whole remote call with its own clock (the samples cannot add up to more
+time than passed), bounds them below by the speed of light, and computes every statistic itself.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from syslab.evaluators.base import SandboxViolation
-from syslab.evaluators.kernel_checks import ScorerRefs
+from syslab.evaluators.kernel_probes import BoundRefs
 
 # Dense peak TFLOP/s by (GPU name fragment, dtype), from vendor data sheets; used only for
 # the speed-of-light sanity bound, so a generous (high) value is the safe side.
@@ -83,21 +85,22 @@ class L2Flusher:
 
 def time_cuda(
     fn: Callable[[], Any],
-    refs: ScorerRefs,
+    refs: BoundRefs,
     flush: L2Flusher,
     trials: int = 100,
     warmup: int = 10,
-    keep: int = 3,
-) -> tuple[TimingStats, list[Any]]:
-    """Median and spread of `fn()` in microseconds; also returns a few outputs of the timed calls."""
+    keep_at: frozenset[int] = frozenset(),
+) -> tuple[list[float], list[Any]]:
+    """Per-call times of `fn()` in microseconds, and the outputs of the calls numbered in `keep_at`.
+
+    Runs wherever `fn` lives (for a candidate: in its process). The samples are raw; whoever
+    reports them checks them against its own clock first (`check_samples`)."""
     for _ in range(warmup):
         fn()
     refs.cuda_synchronize()
     starts = [refs.cuda_event(enable_timing=True) for _ in range(trials)]
     ends = [refs.cuda_event(enable_timing=True) for _ in range(trials)]
-    keep_at = {0, trials // 2, trials - 1} if keep else set()
     kept: list[Any] = []
-    wall0 = refs.monotonic_ns()
     for i in range(trials):
         flush()
         starts[i].record()
@@ -107,16 +110,26 @@ def time_cuda(
         if i in keep_at:
             kept.append(out)
     refs.cuda_synchronize()
-    wall_us = (refs.monotonic_ns() - wall0) / 1e3
-    samples = [s.elapsed_time(e) * 1e3 for s, e in zip(starts, ends, strict=False)]
-    if sum(samples) > wall_us * 1.05 + 50 or min(samples) < 0:
+    return [s.elapsed_time(e) * 1e3 for s, e in zip(starts, ends, strict=False)], kept
+
+
+def check_samples(samples: Any, trials: int, wall_us: float, where: str) -> TimingStats:
+    """Statistics of timing samples, after checking them against a wall-clock window the caller
+    measured with its own clock around the whole timed loop: the per-call times can never add up to
+    more time than passed, so a patched event machinery that reports too much is caught here."""
+    if type(samples) is not list or len(samples) != trials:
+        raise SandboxViolation(f"{where}: expected {trials} timing samples")
+    if not all(type(s) is float and math.isfinite(s) and s > 0 for s in samples):
+        raise SandboxViolation(f"{where}: timing samples must be positive finite numbers")
+    if sum(samples) > wall_us * 1.05 + 50:
         raise SandboxViolation(
-            f"timer tampering: CUDA events report {sum(samples):.0f} us inside a {wall_us:.0f} us wall-clock window"
+            f"{where}: timer tampering: CUDA events report {sum(samples):.0f} us inside a "
+            f"{wall_us:.0f} us wall-clock window"
         )
-    return summarize(samples), kept
+    return summarize(samples)
 
 
-def measure_bandwidth(device: Any, refs: ScorerRefs, nbytes: int = 256 << 20) -> float:
+def measure_bandwidth(device: Any, refs: BoundRefs, nbytes: int = 256 << 20) -> float:
     """Achievable device-memory bandwidth in bytes/s (a large copy: read + write)."""
     import torch
 
