@@ -1,135 +1,161 @@
-"""Trace-driven spot/on-demand simulation for the cant-be-late problems (syslab's own).
+"""Trace-driven spot/on-demand simulation for the cant-be-late problems (trusted side, syslab's own).
 
 A trace is a list of ticks (`gap_seconds` each); value 1 means spot is
-unavailable (preempted) in that tick. Each tick the strategy picks SPOT,
-ON_DEMAND or NONE; the cluster it ran on during a tick is billed for the tick
-(on-demand $3.06/h, spot $0.9731/h). A job of `duration` hours must finish by
-the deadline; changing cluster type costs `overhead` hours of lost progress.
+unavailable (preempted) in that tick. The job is in one region at a time
+(region 0 at the start; one region in the single-region task). Each tick the
+strategy picks SPOT, ON_DEMAND or NONE and may move the job to another
+region; the cluster that ran during a tick is billed for it (on-demand
+$3.06/h, spot $0.9731/h). A job of `duration` hours must finish by the
+deadline; changing cluster type costs `overhead` hours of lost progress.
+
+This module owns every number that decides the cost: the traces, the tick,
+progress, restart overhead, preemption, the deadline guard (keep a running
+spot instance or switch to on-demand once the remaining work plus one
+restart no longer fits) and billing. The strategy runs in the candidate's
+process and is only asked for a decision per tick (`decide`, see
+spot_wire.py for the message); its answer is checked here, and a SPOT
+request where the job's region has no spot this tick gets nothing.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
+import math
 import tarfile
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from syslab.adrs.common import use_lib
+from syslab.adrs.spot_wire import CLUSTER_TYPES, CODES, NONE, ON_DEMAND, SPOT
 from syslab.evaluators import InvalidOutput, WrongAnswer
+from syslab.evaluators.codec import describe
 
-use_lib()
-from sky_spot.strategies.strategy import MultiRegionStrategy, Strategy  # noqa: E402
-from sky_spot.utils import COSTS, ClusterType  # noqa: E402
-
-
-@dataclass
-class Job:
-    duration_s: float
-    progress: list | None = None
-
-    @property
-    def is_done(self) -> bool:  # leaderboard strategies read self.task.is_done
-        return self.duration_s - sum(self.progress or []) <= 1e-8
+PRICES = {ON_DEMAND: 3.06, SPOT: 0.9731, NONE: 0.0}  # $/hour
+Decide = Callable[..., Any]  # driver.tick(*observation) -> (decision, region), remote
 
 
-class TraceEnv:
-    """One region's availability trace, with the attributes strategies read."""
+class SpotRun:
+    """One job on one set of region traces: the simulator's state, advanced one tick at a time."""
 
-    def __init__(self, availability: list[int], gap_seconds: float):
-        self._trace = availability
-        self.gap_seconds = float(gap_seconds)
-        self.reset()
-
-    def reset(self) -> None:
+    def __init__(
+        self,
+        traces: Sequence[Sequence[int]],
+        gap_seconds: float,
+        duration_h: float,
+        deadline_h: float,
+        overhead_h: float,
+    ):
+        if not traces or len({len(t) for t in traces}) != 1:
+            raise ValueError("spot_sim: need one or more traces of equal length")
+        self.traces = traces
+        self.gap = float(gap_seconds)
+        self.duration = duration_h * 3600
+        self.deadline = deadline_h * 3600
+        self.overhead = overhead_h * 3600
         self.tick = 0
-        self.cluster_type = ClusterType.NONE
-        self.billed: list[ClusterType] = []
-        self._observed = -1
+        self.region = 0
+        self.cluster = NONE  # what runs now (NONE once preempted)
+        self.last = NONE  # what ran in the previous tick (billed and booked at this tick)
+        self.has_spot = False  # spot in the job's region in this tick, as observed
+        self.billed: list[float] = []  # $/h of each tick's cluster
+        self.progress: list[float] = []  # seconds of work done in each tick
+        self.done = 0.0  # sum(progress), recomputed as the strategy base class always did
+        self.restart_left = 0.0
 
     @property
-    def elapsed_seconds(self) -> float:
-        return self.tick * self.gap_seconds
+    def finished(self) -> bool:
+        return self.duration - self.done <= 1e-8
 
-    def spot_available(self) -> bool:
-        if self.tick >= len(self._trace):
-            raise WrongAnswer(
-                f"deadline miss: job still running after the trace ends ({len(self._trace)} ticks)"
+    def spot_in(self, region: int) -> bool:
+        trace = self.traces[region]
+        if self.tick >= len(trace):
+            raise WrongAnswer(f"deadline miss: job still running after the trace ends ({len(trace)} ticks)")
+        return not trace[self.tick]
+
+    def observe(self) -> tuple[int, int, int, float, float, int]:
+        """Start a tick: bill and book the previous one, apply a preemption; the candidate's message."""
+        has_spot = self.spot_in(self.region)
+        last = self.cluster
+        self.billed.append(PRICES[last])
+        if last == SPOT and not has_spot:
+            self.cluster = NONE  # preempted
+        self.last, self.has_spot = last, has_spot
+        if last == NONE:
+            inc = 0.0
+        else:
+            work = max(self.gap - self.restart_left, 0.0)
+            self.restart_left -= self.gap - work
+            if self.restart_left < 1e-3:
+                self.restart_left = 0.0
+            inc = min(work, self.duration - self.done)
+        self.progress.append(inc)
+        self.done = sum(self.progress)
+        tick = self.tick
+        avail = sum(1 << i for i, trace in enumerate(self.traces) if not trace[tick])
+        return tick, CODES[last], avail, inc, self.restart_left, self.region
+
+    def check(self, reply: Any) -> tuple[str, int]:
+        """The candidate's (decision, region), or InvalidOutput naming what is wrong with it."""
+        if type(reply) is not tuple or len(reply) != 2:
+            raise InvalidOutput(
+                f"tick {self.tick}: the strategy's answer {describe(reply)} is not (decision, region)"
             )
-        return not self._trace[self.tick]
+        decision, region = reply
+        if type(decision) is not str or decision not in PRICES:
+            raise InvalidOutput(
+                f"tick {self.tick}: decision {describe(decision)} is not one of {', '.join(CLUSTER_TYPES)}"
+            )
+        if type(region) is not int or not 0 <= region < len(self.traces):
+            raise InvalidOutput(
+                f"tick {self.tick}: switch_region to {describe(region)}: only int regions "
+                f"0..{len(self.traces) - 1} exist"
+            )
+        return decision, region
 
-    def observe(self) -> tuple[ClusterType, bool]:
-        self._observed = self.tick
-        has_spot = self.spot_available()
-        last = self.cluster_type
-        self.billed.append(last)
-        if last == ClusterType.SPOT and not has_spot:
-            self.cluster_type = ClusterType.NONE  # preempted
-        return last, has_spot
+    def guard(self, proposed: str) -> str:
+        """Deadline guard: once the work left plus one restart no longer fits, keep spot or go on-demand."""
+        gap = self.gap
+        left = math.floor((self.deadline - self.tick * gap) / gap) * gap
+        work = self.duration - self.done
+        if work <= 1e-3:
+            return proposed
+        if math.ceil((work + self.overhead) / gap) * gap >= left:
+            if self.last == SPOT and self.restart_left < 1e-3:
+                return SPOT
+            return ON_DEMAND
+        return proposed
 
-    def step(self, request: ClusterType) -> None:
-        if self._observed != self.tick:
-            self.observe()
-        if request == ClusterType.SPOT and not self.spot_available():
-            raise InvalidOutput(f"tick {self.tick}: SPOT launched while spot is unavailable")
-        self.cluster_type = request
+    def apply(self, decision: str, region: int) -> None:
+        """End the tick: move to `region`, launch what the guard and availability allow there."""
+        self.region = region
+        request = self.guard(decision)
+        if request == SPOT and not self.spot_in(region):
+            request = NONE  # asking for spot where there is none gets nothing
+        running = NONE if (self.last == SPOT and not self.has_spot) else self.last
+        if request not in (running, NONE):
+            self.restart_left = self.overhead
+        self.cluster = request
         self.tick += 1
 
     def cost(self) -> float:
-        return sum(COSTS[c] for c in self.billed) * self.gap_seconds / 3600
+        return sum(self.billed) * self.gap / 3600
 
 
-class _Preset(argparse.ArgumentParser):
-    """A parser that parses a fixed argv: strategies call parser.parse_known_args() in _from_args."""
-
-    def __init__(self, argv: list[str]):
-        super().__init__(add_help=False)
-        self._argv = argv
-        self.add_argument("--deadline-hours", type=float)
-        self.add_argument("--task-duration-hours", type=float, nargs="+")
-        self.add_argument("--restart-overhead-hours", type=float, nargs="+")
-        self.add_argument("--inter-task-overhead", type=float, nargs="+", default=[0.0])
-
-    def parse_known_args(self, args=None, namespace=None):
-        return super().parse_known_args(self._argv if args is None else args, namespace)
-
-
-def strategy_class(module, base: type = Strategy) -> type:
-    for obj in vars(module).values():
-        if isinstance(obj, type) and issubclass(obj, base) and obj not in (Strategy, MultiRegionStrategy):
-            return obj
-    raise InvalidOutput(f"program defines no subclass of {base.__name__}")
-
-
-def make_strategy(cls: type, duration_h: float, deadline_h: float, overhead_h: float):
-    argv = [
-        "--deadline-hours", str(deadline_h), "--task-duration-hours", str(duration_h),
-        "--restart-overhead-hours", str(overhead_h),
-    ]  # fmt: skip
-    maker = getattr(cls, "_from_args", None)
-    strategy = maker(_Preset(argv)) if maker else cls(_Preset(argv).parse_known_args()[0])
-    if not isinstance(strategy, Strategy):
-        raise InvalidOutput(f"{cls.__name__}._from_args returned {type(strategy).__name__}, not a Strategy")
-    return strategy
-
-
-def simulate(strategy, env: TraceEnv, duration_h: float) -> tuple[float, float]:
-    """(cost $, finish time h) of one job; WrongAnswer when the deadline is missed."""
-    job = Job(duration_h * 3600)
-    env.reset()
-    strategy.reset(env, job)
-    while not strategy.task_done:
-        env.step(strategy.step())
-    finish_s = (env.tick - 1) * env.gap_seconds  # the tick that completed the work ended here
-    strategy.step()  # books the last tick
-    env.step(ClusterType.NONE)
-    if finish_s > strategy.deadline + 1e-6:
+def simulate(decide: Decide, run: SpotRun) -> tuple[float, float]:
+    """(cost $, finish time h) of one job driven by `decide`; WrongAnswer when the deadline is missed."""
+    while not run.finished:
+        run.apply(*run.check(decide(*run.observe())))
+    finish_s = (run.tick - 1) * run.gap  # the tick that completed the work ended here
+    # The next tick bills what ran in it; the strategy is asked once more, as it always was,
+    # and its answer is checked but changes nothing.
+    run.check(decide(*run.observe()))
+    if finish_s > run.deadline + 1e-6:
         raise WrongAnswer(
-            f"deadline miss: finished at {finish_s / 3600:.2f} h, deadline {strategy.deadline / 3600:g} h"
+            f"deadline miss: finished at {finish_s / 3600:.2f} h, deadline {run.deadline / 3600:g} h"
         )
-    return env.cost(), finish_s / 3600
+    return run.cost(), finish_s / 3600
 
 
 @cache

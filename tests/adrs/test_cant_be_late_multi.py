@@ -1,39 +1,64 @@
+"""cant_be_late_multi in split mode: the seed's numbers, region checks, hostile strategies that must not gain.
+
+The evaluator runs here; each candidate is served by an unsandboxed child process with the task's
+adapter (syslab.evaluators.local), except the end-to-end test, which goes through the harness with the
+process sandbox.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cache
+from types import ModuleType
+
 import pytest
-from adrs_support import TASKS, load_evaluator, write
+from adrs_support import TASKS
 
 from syslab.evaluators import InvalidOutput, WrongAnswer
+from syslab.evaluators.handle import CandidateError
+from syslab.evaluators.harness import evaluate_program
+from syslab.evaluators.local import task_candidate
+from syslab.sandbox.process import ProcessSandbox
+from syslab.task import load_task
 
-SEED = TASKS / "cant_be_late_multi" / "seed.py"
+TASK = load_task(TASKS / "cant_be_late_multi")
+SEED = TASK.seed_code
+# The seed's numbers before split evaluation (shared mode, HEAD~5), to the last digit.
+SEED_QUICK_COST = 146.53760333333125
+SEED_FULL_COST = 80.12729517361079
+SEED_FULL_SCORE = 66.63861950978844
+
+HOP = "            env.switch_region((env.get_current_region() + 1) % env.get_num_regions())\n"
 
 # Look at every region's spot this tick and move straight to one that has it, instead of
 # hopping to the next region and idling a tick.
-BETTER = SEED.read_text().replace(
-    "            env.switch_region((env.get_current_region() + 1) % env.get_num_regions())\n",
+BETTER = SEED.replace(
+    HOP,
     "            up = [i for i in range(env.get_num_regions()) if env.spot_available_in_region(i)]\n"
     "            if up:\n"
     "                env.switch_region(up[0])\n"
     "                return ClusterType.SPOT\n",
 )
 
+# Spot where it is up, otherwise hop on and wait; on-demand only with under 10 minutes of slack. The
+# guard keeps a running spot instance at the edge, and a preemption there makes the job late.
 LATE = """
 from sky_spot.strategies.multi_strategy import MultiRegionStrategy
 from sky_spot.utils import ClusterType
 
-class Idle(MultiRegionStrategy):
-    NAME = "idle"
-
-    def step(self):  # bypasses the base class deadline guard
-        self.env.observe()
-        self.task_done_time.append(0.0)
-        return ClusterType.NONE
+class Late(MultiRegionStrategy):
+    NAME = "late"
 
     def _step(self, last, has_spot):
+        if has_spot:
+            return ClusterType.SPOT
+        env = self.env
+        slack = self.deadline - env.elapsed_seconds - (self.task_duration - sum(self.task_done_time))
+        if slack < 600:
+            return ClusterType.ON_DEMAND
+        env.switch_region((env.get_current_region() + 1) % env.get_num_regions())
         return ClusterType.NONE
 """
-
-BAD_REGION = SEED.read_text().replace(
-    "(env.get_current_region() + 1) % env.get_num_regions()", "env.get_num_regions()"
-)
 
 SINGLE_REGION_ONLY = """
 from sky_spot.strategies.strategy import Strategy
@@ -47,40 +72,146 @@ class OnlySingle(Strategy):
 """
 
 
-def _evaluators():
-    full = load_evaluator("cant_be_late_multi")
-    return full.__globals__["evaluate_quick"], full
+@cache
+def evaluator() -> ModuleType:
+    path = TASKS / "cant_be_late_multi" / "evaluate.py"
+    spec = importlib.util.spec_from_file_location("_cant_be_late_multi_evaluate", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_seed_full_and_quick_are_repeatable():
-    quick, full = _evaluators()
-    q1, q2 = quick(str(SEED)), quick(str(SEED))
-    assert q1["runs"] == 1 and q1["avg_cost"] == q2["avg_cost"]
-    f1, f2 = full(str(SEED)), full(str(SEED))
-    assert f1["runs"] == 34 and f1["score"] == f2["score"]
-    # Between the all-spot and all-on-demand costs, and near the leaderboard's baseline (64.58).
-    assert 46.7 < f1["avg_cost"] < 146.88 and abs(f1["score"] - 64.58) < 5
+def run(code: str, entry: str = "evaluate") -> dict:
+    with task_candidate(TASK, code) as candidate:
+        return getattr(evaluator(), entry)(candidate)
 
 
-def test_jumping_to_a_region_with_spot_beats_seed(tmp_path):
-    _, full = _evaluators()
-    better, seed = full(write(tmp_path, BETTER)), full(str(SEED))
-    assert better["avg_cost"] < seed["avg_cost"] and better["score"] > seed["score"]
+def test_seed_scores_what_it_scored_before_split_evaluation():
+    q1, q2 = run(SEED, "evaluate_quick"), run(SEED, "evaluate_quick")
+    assert q1["runs"] == 1 and q1["avg_cost"] == q2["avg_cost"] == SEED_QUICK_COST
+    full = run(SEED)
+    assert full["runs"] == 34 and full["avg_cost"] == SEED_FULL_COST and full["score"] == SEED_FULL_SCORE
 
 
-def test_deadline_miss_is_wrong_answer(tmp_path):
-    quick, _ = _evaluators()
+def test_jumping_to_a_region_with_spot_beats_seed():
+    better = run(BETTER)
+    assert better["avg_cost"] < SEED_FULL_COST and better["score"] > SEED_FULL_SCORE
+
+
+def test_deadline_miss_is_wrong_answer():
     with pytest.raises(WrongAnswer, match="deadline miss"):
-        quick(write(tmp_path, LATE))
+        run(LATE)
 
 
-def test_unknown_region_is_invalid(tmp_path):
-    _, full = _evaluators()
-    with pytest.raises(InvalidOutput, match="switch_region"):
-        full(write(tmp_path, BAD_REGION))
+def test_single_region_strategy_is_invalid():
+    with pytest.raises(CandidateError, match="MultiRegionStrategy") as err:
+        run(SINGLE_REGION_ONLY, "evaluate_quick")
+    assert err.value.kind.value == "invalid_output"
 
 
-def test_single_region_strategy_is_invalid(tmp_path):
-    quick, _ = _evaluators()
-    with pytest.raises(InvalidOutput, match="MultiRegionStrategy"):
-        quick(write(tmp_path, SINGLE_REGION_ONLY))
+# --- regions: checked in the candidate's view (switch_region) and again here, on the trusted side -----
+
+
+def test_switch_to_unknown_region_is_invalid():
+    code = SEED.replace("(env.get_current_region() + 1) % env.get_num_regions()", "env.get_num_regions()")
+    with pytest.raises(CandidateError, match="switch_region") as err:
+        run(code, "evaluate_quick")
+    assert err.value.kind.value == "invalid_output"
+
+
+# The view's checks bypassed: the region is set on the env directly, so only the trusted side sees it.
+@pytest.mark.parametrize(
+    "region, match",
+    [("True", "switch_region to True"), ("env.get_num_regions()", "switch_region to 2"), ("-1", "to -1")],
+    ids=["bool", "past_the_end", "negative"],
+)
+def test_region_set_behind_the_views_back_is_invalid(region: str, match: str):
+    code = SEED.replace(HOP, f"            env.current_region = {region}\n")
+    with pytest.raises(InvalidOutput, match=match):
+        run(code, "evaluate_quick")
+
+
+# --- hostile strategies: none may score better than the honest strategy it imitates ---------------
+
+# Searches its own process for the traces (the env, every live object, the caller's frames); finding a
+# long 0/1 sequence makes it play BETTER's rule, which would change the score. Finding none: the seed.
+PEEK_FUTURE = SEED.replace(
+    "    def _step(self, last_cluster_type, has_spot):\n",
+    """    def _leak(self):
+        import gc, sys
+        seen = [getattr(self.env, name, None) for name in dir(self.env)] + list(vars(self.env).values())
+        seen += gc.get_objects()
+        frame = sys._getframe(1)
+        while frame is not None:
+            seen += list(frame.f_locals.values())
+            frame = frame.f_back
+        for obj in seen:
+            if isinstance(obj, (list, tuple)) and len(obj) > 300:
+                flat = [x for t in obj for x in (t if isinstance(t, (list, tuple)) else [t])]
+                if all(x in (0, 1) for x in flat):
+                    return True
+        return False
+
+    def _step(self, last_cluster_type, has_spot):
+        if self.env.elapsed_seconds == self.env.gap_seconds and self._leak():
+            type(self).LEAKED = True
+        if getattr(type(self), "LEAKED", False) and not has_spot:
+            up = [i for i in range(self.env.get_num_regions()) if self.env.spot_available_in_region(i)]
+            if up:
+                self.env.switch_region(up[0])
+                return ClusterType.SPOT
+""",
+)
+
+
+def test_strategy_cannot_find_the_traces_in_its_process():
+    assert run(PEEK_FUTURE)["avg_cost"] == SEED_FULL_COST
+
+
+# Claims the job done and the restart paid in its views; the simulator's progress decides.
+FAKE_PROGRESS = SEED.replace(
+    "        env = self.env\n",
+    "        env = self.env\n"
+    "        self.task_done_time.append(self.task_duration)\n"
+    "        self.remaining_restart_overhead = 0.0\n",
+    1,
+)
+
+IDLE = """
+from sky_spot.strategies.multi_strategy import MultiRegionStrategy
+from sky_spot.utils import ClusterType
+
+class Idle(MultiRegionStrategy):
+    NAME = "idle"
+
+    def _step(self, last, has_spot):
+        return ClusterType.NONE
+"""
+
+
+def test_edited_progress_only_misleads_the_strategy():
+    faked, idle = run(FAKE_PROGRESS), run(IDLE)
+    assert faked["avg_cost"] == idle["avg_cost"] > SEED_FULL_COST
+
+
+# Moves to the next region and asks for spot there without looking: where that region has none this
+# tick it gets nothing, exactly as the seed's NONE.
+BLIND_SPOT = SEED.replace(HOP, HOP + "            return ClusterType.SPOT\n")
+
+
+def test_spot_request_in_a_region_without_spot_gets_nothing():
+    assert BLIND_SPOT != SEED
+    # The same as an honest look before asking: a blind request gains nothing it could not see.
+    honest = SEED.replace(
+        HOP,
+        HOP + "            return ClusterType.SPOT if env.spot_available() else ClusterType.NONE\n",
+    )
+    assert run(BLIND_SPOT)["avg_cost"] == run(honest)["avg_cost"]
+
+
+def test_end_to_end_seed_in_the_sandbox():
+    spec = TASK.spec.model_copy(update={"evaluator": "evaluate.py:evaluate_quick", "stages": []})
+    result = evaluate_program(TASK.model_copy(update={"spec": spec}), SEED, ProcessSandbox())
+    assert result.ok, result.failure
+    assert result.metrics["avg_cost"] == SEED_QUICK_COST
+    assert result.artifacts["channel"]["main"]["calls"] > 52 * 3600 / 195  # one call per tick

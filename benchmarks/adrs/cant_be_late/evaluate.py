@@ -5,6 +5,12 @@ Scenarios (as on the leaderboard): 6 AWS zone/GPU traces sets × 30 traces
 0.10} h × deadlines {52, 70} h, job 48 h. Score = clip((OD − cost)/(OD −
 SPOT), 0, 1)·100 with OD = 3.06·48 (all on-demand) and SPOT = 0.9731·48.
 `evaluate_quick` is the cascade's first stage: 2 traces per set (72 scenarios).
+
+Split evaluation: the traces and the simulator (syslab/adrs/spot_sim.py)
+stay in this process. Per scenario the candidate's strategy is built in its
+own process (`make_strategy`, adapter.py) and asked for one decision per
+tick, given only that tick's observation (syslab/adrs/spot_wire.py);
+progress, the deadline guard and the bill are computed here.
 """
 
 from __future__ import annotations
@@ -12,11 +18,10 @@ from __future__ import annotations
 import re
 import time
 from functools import cache
-from pathlib import Path
 
-from syslab.adrs.common import load_candidate, seed_everything
-from syslab.adrs.spot_sim import TraceEnv, load_trace, make_strategy, simulate, strategy_class, tar_members
+from syslab.adrs.spot_sim import SpotRun, load_trace, simulate, tar_members
 from syslab.data import data_path
+from syslab.evaluators.handle import Candidate
 
 ENVS = ["us-west-2a_k80_8", "us-west-2b_k80_1", "us-west-2b_k80_8", "us-west-2a_v100_1", "us-west-2a_v100_8", "us-west-2b_v100_1"]  # fmt: skip
 OVERHEADS = [0.02, 0.05, 0.10]
@@ -55,16 +60,15 @@ def traces(per_env: int) -> tuple[tuple[float, str, tuple[int, ...], float], ...
     return tuple(out)
 
 
-def run(program_path: str, per_env: int) -> dict:
+def run(candidate: Candidate, per_env: int) -> dict:
     t0 = time.perf_counter()
-    program = load_candidate(program_path, "__name__", str(Path(__file__).parent / "task.toml"))
-    cls = strategy_class(program)
+    calls0, waited0 = candidate.calls, candidate.elapsed_s
     costs, by_deadline = [], {d: [] for d in DEADLINES}
     for overhead, _env, avail, gap in traces(per_env):
         for deadline in DEADLINES:
-            seed_everything(0)
-            strategy = make_strategy(cls, DURATION, deadline, overhead)
-            cost, _ = simulate(strategy, TraceEnv(list(avail), gap), DURATION)
+            driver = candidate.new("make_strategy", DURATION, deadline, overhead, gap)
+            cost, _ = simulate(driver.tick, SpotRun((avail,), gap, DURATION, deadline, overhead))
+            driver.drop()
             costs.append(cost)
             by_deadline[deadline].append(cost)
     avg = sum(costs) / len(costs)
@@ -76,12 +80,16 @@ def run(program_path: str, per_env: int) -> dict:
         "avg_cost_ddl70": sum(by_deadline[70.0]) / len(by_deadline[70.0]),
         "scenarios": float(len(costs)),
         "eval_wall_s": time.perf_counter() - t0,
+        "artifacts": {
+            "candidate_calls": candidate.calls - calls0,
+            "candidate_wait_s": round(candidate.elapsed_s - waited0, 3),
+        },
     }
 
 
-def evaluate_quick(program_path: str) -> dict:
-    return run(program_path, QUICK_PER_ENV)
+def evaluate_quick(candidate: Candidate) -> dict:
+    return run(candidate, QUICK_PER_ENV)
 
 
-def evaluate(program_path: str) -> dict:
-    return run(program_path, PER_ENV)
+def evaluate(candidate: Candidate) -> dict:
+    return run(candidate, PER_ENV)

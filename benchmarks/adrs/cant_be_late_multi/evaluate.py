@@ -7,17 +7,23 @@ deadline 52 h, restart overhead 0.2 h. avg cost = mean over scenarios of the
 scenario's mean cost; score = clip((OD − cost)/(OD − SPOT), 0, 1)·100 with
 OD = 3.06·48 and SPOT = 0.9731·48. `evaluate_quick` (cascade stage 1) runs
 the leaderboard's quick check: 2 zones, trace 0.
+
+Split evaluation: the traces and the simulator (syslab/adrs/spot_sim.py)
+stay in this process. Per run the candidate's strategy is built in its own
+process (`make_strategy`, adapter.py) and asked once per tick for a decision
+and the region to run in, given only that tick's observation (every
+region's spot now; syslab/adrs/spot_wire.py); progress, the deadline guard
+and the bill are computed here.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from syslab.adrs.common import load_candidate, seed_everything
-from syslab.adrs.multi_spot_sim import MultiTraceEnv, region_traces
-from syslab.adrs.spot_sim import make_strategy, simulate, strategy_class
+from syslab.adrs.multi_spot_sim import region_traces
+from syslab.adrs.spot_sim import SpotRun, simulate
 from syslab.data import data_path
+from syslab.evaluators.handle import Candidate
 
 DURATION, DEADLINE, OVERHEAD = 48.0, 52.0, 0.2
 OD_ANCHOR, SPOT_ANCHOR = 3.06 * DURATION, 0.9731 * DURATION
@@ -34,34 +40,40 @@ SCENARIOS = [
 QUICK = [("stage_1_quick_check", (E1A, E1C), 1)]
 
 
-def run(program_path: str, scenarios) -> dict:
+def run(candidate: Candidate, scenarios: list[tuple[str, tuple[str, ...], int]]) -> dict:
     t0 = time.perf_counter()
+    calls0, waited0 = candidate.calls, candidate.elapsed_s
     tar = data_path("adrs/cant_be_late_multi/real_traces.tar.gz")
-    program = load_candidate(program_path, "__name__", str(Path(__file__).parent / "task.toml"))
-    # The base class is looked up through the lib so a leaderboard file's import resolves to the same class.
-    from sky_spot.strategies.multi_strategy import MultiRegionStrategy
-
-    cls = strategy_class(program, MultiRegionStrategy)
     metrics, scenario_costs = {}, []
     for name, regions, count in scenarios:
         costs = []
         for i in range(count):
             traces, gap = region_traces(tar, regions, f"{i}.json")
-            seed_everything(0)
-            strategy = make_strategy(cls, DURATION, DEADLINE, OVERHEAD)
-            cost, _ = simulate(strategy, MultiTraceEnv([list(t) for t in traces], gap), DURATION)
+            driver = candidate.new("make_strategy", DURATION, DEADLINE, OVERHEAD, gap, len(traces))
+            cost, _ = simulate(driver.tick, SpotRun(traces, gap, DURATION, DEADLINE, OVERHEAD))
+            driver.drop()
             costs.append(cost)
         scenario_costs.append(sum(costs) / len(costs))
         metrics[f"cost_{name}"] = scenario_costs[-1]
     avg = sum(scenario_costs) / len(scenario_costs)
     score = max(0.0, min(1.0, (OD_ANCHOR - avg) / (OD_ANCHOR - SPOT_ANCHOR))) * 100
     runs = float(sum(c for _, _, c in scenarios))
-    return {"score": score, "avg_cost": avg, **metrics, "runs": runs, "eval_wall_s": time.perf_counter() - t0}
+    return {
+        "score": score,
+        "avg_cost": avg,
+        **metrics,
+        "runs": runs,
+        "eval_wall_s": time.perf_counter() - t0,
+        "artifacts": {
+            "candidate_calls": candidate.calls - calls0,
+            "candidate_wait_s": round(candidate.elapsed_s - waited0, 3),
+        },
+    }
 
 
-def evaluate_quick(program_path: str) -> dict:
-    return run(program_path, QUICK)
+def evaluate_quick(candidate: Candidate) -> dict:
+    return run(candidate, QUICK)
 
 
-def evaluate(program_path: str) -> dict:
-    return run(program_path, SCENARIOS)
+def evaluate(candidate: Candidate) -> dict:
+    return run(candidate, SCENARIOS)

@@ -1,16 +1,16 @@
 """Strategy base classes: subclasses implement `_step(last_cluster_type, has_spot) -> ClusterType`.
 
-`step()` (called once per tick by the simulator) first books the work done in
-the previous tick (a tick on a cluster yields `gap_seconds` of progress minus
-any restart overhead still owed), asks `_step` for a decision, and then
-applies a deadline guard: when the remaining work plus one restart no longer
-fits before the deadline, it keeps a running spot instance or switches to
-on-demand. Switching to a different cluster type owes one restart overhead.
+Runs in the candidate's process. Once per tick the driver refreshes the
+strategy's views (`self.env`, `self.task_done_time`,
+`self.remaining_restart_overhead`) from the simulator's observation and
+calls `step()`, which returns `_step`'s decision for this tick. Booking the
+progress, the deadline guard (keep a running spot instance or switch to
+on-demand once the remaining work plus one restart no longer fits), restart
+overheads and billing are the simulator's, in the trusted evaluator: a
+strategy that edits its views only misleads itself.
 """
 
 from __future__ import annotations
-
-import math
 
 from sky_spot.utils import ClusterType
 
@@ -24,7 +24,7 @@ class Strategy:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        # Re-registering a name is allowed: candidates are reloaded many times in one process.
+        # Re-registering a name is allowed: a candidate is reloaded between stages.
         Strategy.SUBCLASSES[getattr(cls, "NAME", cls.__name__)] = cls
 
     @classmethod
@@ -52,42 +52,10 @@ class Strategy:
     def name(self) -> str:
         return self.NAME
 
-    def _book_progress(self, last: ClusterType) -> None:
-        if last == ClusterType.NONE:
-            self.task_done_time.append(0.0)
-            return
-        gap = self.env.gap_seconds
-        work = max(gap - self.remaining_restart_overhead, 0.0)
-        self.remaining_restart_overhead -= gap - work
-        if self.remaining_restart_overhead < 1e-3:
-            self.remaining_restart_overhead = 0.0
-        self.task_done_time.append(min(work, self.task_duration - sum(self.task_done_time)))
-
-    def _guard(self, proposed: ClusterType, last: ClusterType) -> ClusterType:
-        gap = self.env.gap_seconds
-        left = math.floor((self.deadline - self.env.elapsed_seconds) / gap) * gap
-        work = self.task_duration - sum(self.task_done_time)
-        if work <= 1e-3:
-            return proposed
-        if math.ceil((work + self.restart_overhead) / gap) * gap >= left:
-            if last == ClusterType.SPOT and self.remaining_restart_overhead < 1e-3:
-                return ClusterType.SPOT
-            return ClusterType.ON_DEMAND
-        return proposed
-
     def step(self) -> ClusterType:
-        env = self.env
-        last, has_spot = env.observe()
-        self._book_progress(last)
-        request = self._guard(self._step(last, has_spot), last)
-        if not isinstance(request, ClusterType):
-            request = ClusterType(getattr(request, "value", request))
-        if request == ClusterType.SPOT and not env.spot_available():
-            request = ClusterType.NONE  # asking for spot where there is none gets nothing
-        running = ClusterType.NONE if (last == ClusterType.SPOT and not has_spot) else last
-        if request not in (running, ClusterType.NONE):
-            self.remaining_restart_overhead = self.restart_overhead
-        return request
+        """This tick's decision (the driver calls it once per tick, after refreshing the views)."""
+        last, has_spot = self.env.observe()
+        return self._step(last, has_spot)
 
     def _step(self, last_cluster_type: ClusterType, has_spot: bool) -> ClusterType:
         raise NotImplementedError
