@@ -103,7 +103,7 @@ def _check(name: str, reply: object) -> list[str]:
     """The returned table's serialised rows; every row there, no cell content dropped."""
     try:
         result = from_plain(reply)
-    except (ValueError, TypeError) as e:
+    except Exception as e:  # noqa: BLE001 - any reply pandas cannot build into a table is the candidate's
         raise InvalidOutput(f"{name}: solve() returned a table that cannot be rebuilt: {e}") from None
     original = original_rows(name)
     if len(result) != len(original):
