@@ -84,9 +84,9 @@ def classify(exc: BaseException, loading: bool = False) -> tuple[str, str]:
     return "runtime", message
 
 
-def _error(exc: BaseException, loading: bool = False) -> bytes:
+def _error(token: bytes, exc: BaseException, loading: bool = False) -> bytes:
     kind, message = classify(exc, loading)
-    return protocol.err(kind, message[:2000], traceback.format_exc()[-MAX_TRACEBACK:])
+    return protocol.err(token, kind, message[:2000], traceback.format_exc()[-MAX_TRACEBACK:])
 
 
 class Rejected(Exception):
@@ -197,43 +197,45 @@ def _connect() -> Channel:
     return chan
 
 
-def _reply(value: object) -> bytes:
+def _reply(token: bytes, value: object) -> bytes:
     try:
-        return protocol.ok(value)
+        return protocol.ok(token, value)
     except EncodeError as e:
-        return protocol.err("invalid_output", f"the candidate returned something that is not plain data: {e}")
+        return protocol.err(
+            token, "invalid_output", f"the candidate returned something that is not plain data: {e}"
+        )
     except BaseException as e:  # noqa: BLE001 - e.g. a numpy scalar whose .item() was patched
-        return _error(e)
+        return _error(token, e)
 
 
 def serve(chan: Channel) -> None:
-    init = protocol.read_request(chan.recv())
+    token, init = protocol.read_request(chan.recv())
     runtime = Runtime(init[1], init[2])
     me = os.getpid()
     try:
         runtime.load()
-        reply = protocol.ok(None)
+        reply = protocol.ok(token, None)
     except BaseException as e:  # noqa: BLE001 - everything the program does at import is its fault
-        reply = _error(e, loading=True)
+        reply = _error(token, e, loading=True)
     while True:
         if os.getpid() != me:  # a forked copy of the candidate unwound into this loop
             os._exit(1)
         chan.send(reply)
         try:
-            msg = protocol.read_request(chan.recv())
+            token, msg = protocol.read_request(chan.recv())
         except ChannelClosed:
             return
         try:
             if len(msg) == 3 and type(msg[0]) is int:
-                reply = _reply(runtime.call(*msg))
+                reply = _reply(token, runtime.call(*msg))
             elif msg[0] == "bye":
                 return
             else:
-                reply = _reply(runtime.op(msg))
+                reply = _reply(token, runtime.op(msg))
         except Rejected as e:
-            reply = protocol.err("invalid_output", str(e))
+            reply = protocol.err(token, "invalid_output", str(e))
         except BaseException as e:  # noqa: BLE001 - every candidate failure is reported, never raised
-            reply = _error(e, loading=msg[0] == "reload")
+            reply = _error(token, e, loading=msg[0] == "reload")
 
 
 def main() -> None:

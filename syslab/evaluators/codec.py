@@ -10,6 +10,8 @@ it has exactly the builtin type of its tag whatever the sender's objects were.
 
 `decode` is the trusted side's gate and assumes hostile bytes: every length is
 checked against what is left before anything is allocated, nesting is bounded,
+the memory its lists/tuples/dicts take is bounded by the message's length (plus
+1 MiB: bulk data goes in arrays, which cost what they weigh),
 non-finite floats are refused unless allowed, array dtypes come from a fixed
 list, and trailing bytes are an error. It never raises anything but
 `DecodeError`.
@@ -28,6 +30,9 @@ import types
 from typing import Any
 
 MAX_DEPTH = 64
+# Containers may cost (in memory, ~64 bytes + 8 per item) as much as the message is long, plus this:
+# a message of empty dicts must not make the trusted side allocate ten times its size.
+CONTAINER_SLACK = 1 << 20
 # numpy's dtype.str of the numeric dtypes that may cross (little-endian, or byte-sized).
 ARRAY_DTYPES = frozenset(
     ["|b1", "|i1", "|u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8", "<c8", "<c16"]
@@ -162,13 +167,17 @@ def _encode_record(v: types.SimpleNamespace, out: list[bytes], depth: int, recor
         _encode(item, out, depth + 1, records)
 
 
-def decode(data: bytes, *, allow_nonfinite: bool = False, records: bool = False, start: int = 0) -> Any:
+def decode(
+    data: bytes, *, allow_nonfinite: bool = False, records: bool = False, start: int = 0, bounded: bool = True
+) -> Any:
     """Decode one value that fills `data` from `start` to the end.
 
-    `records=True` (the candidate side) turns records into SimpleNamespace."""
+    `records=True` (the candidate side) turns records into SimpleNamespace; `bounded=False` (also
+    the candidate side: the data comes from the trusted evaluator) lifts the container budget."""
     buf = data if type(data) is bytes else bytes(data)
+    budget = [len(buf) + CONTAINER_SLACK if bounded else 1 << 62]
     try:
-        value, pos = _decode_at(buf, start, 0, not allow_nonfinite, records)
+        value, pos = _decode_at(buf, start, 0, not allow_nonfinite, records, budget)
     except DecodeError:
         raise
     except (struct.error, IndexError, UnicodeDecodeError, OverflowError, MemoryError, ValueError) as e:
@@ -184,7 +193,9 @@ def _short(what: str) -> DecodeError:
     return DecodeError(f"malformed message: truncated {what}")
 
 
-def _decode_at(buf: bytes, pos: int, depth: int, finite: bool, records: bool) -> tuple[Any, int]:  # noqa: C901
+def _decode_at(  # noqa: C901
+    buf: bytes, pos: int, depth: int, finite: bool, records: bool, budget: list[int]
+) -> tuple[Any, int]:
     """(value, next position). Lengths are checked before slicing or allocating."""
     end = len(buf)
     if pos >= end:
@@ -231,23 +242,28 @@ def _decode_at(buf: bytes, pos: int, depth: int, finite: bool, records: bool) ->
         pos += 4
         if n > end - pos:  # every item takes at least one byte: no huge allocation from a forged count
             raise DecodeError(f"malformed message: {n} items claimed, {end - pos} bytes left")
+        budget[0] -= 64 + 8 * n  # what the container costs in memory, whatever its items
+        if budget[0] < 0:
+            raise DecodeError(
+                "message holds too many small lists/tuples/dicts for its size: send bulk data as numpy arrays"
+            )
         depth += 1
         if tag == 0x6C or tag == 0x74:
             items = [None] * n
             for i in range(n):
-                items[i], pos = _decode_at(buf, pos, depth, finite, records)
+                items[i], pos = _decode_at(buf, pos, depth, finite, records, budget)
             return (items if tag == 0x6C else tuple(items)), pos
         if tag == 0x72 and not records:
             raise DecodeError("malformed message: a record where only plain data is allowed")
         out: dict = {}
         for _ in range(n):
-            key, pos = _decode_at(buf, pos, depth, finite, records)
+            key, pos = _decode_at(buf, pos, depth, finite, records, budget)
             tk = type(key)
             if tk is list or tk is dict or (tk is tuple and not _hashable(key)):
                 raise DecodeError(f"malformed message: dict key of type {tk.__name__}")
             if tag == 0x72 and (tk is not str or not key.isidentifier()):
                 raise DecodeError("malformed message: record field name")
-            out[key], pos = _decode_at(buf, pos, depth, finite, records)
+            out[key], pos = _decode_at(buf, pos, depth, finite, records, budget)
         return (out if tag == 0x64 else types.SimpleNamespace(**out)), pos
     if tag == 0x61:  # a
         return _decode_array(buf, pos, finite)

@@ -17,6 +17,8 @@ Time spent waiting for the candidate is measured here, on the trusted clock.
 
 from __future__ import annotations
 
+import os
+import random
 import time
 from typing import Any
 
@@ -60,21 +62,26 @@ class Candidate:
         self.elapsed_s = 0.0  # trusted-clock time spent waiting for the candidate
         self.timeout_s: float | None = None  # per-call limit, if the evaluator wants one
         self.gone = False
+        self._rng = random.Random(os.urandom(32))  # request tokens: unpredictable to the candidate
 
     # -- the raw request -------------------------------------------------------------------
 
     def _op(self, *fields: Any) -> Any:
-        return self._request(protocol.op(*fields), None)
+        token = self._token()
+        return self._request(token, protocol.op(token, *fields), None)
 
     def _call(self, fid: int, args: tuple, kwargs: dict) -> Any:
-        return self._request(None, (fid, args, kwargs))
+        return self._request(self._token(), None, (fid, args, kwargs))
 
-    def _request(self, payload: bytes | None, call: tuple | None) -> Any:
+    def _token(self) -> bytes:
+        return self._rng.getrandbits(64).to_bytes(8, "little")
+
+    def _request(self, token: bytes, payload: bytes | None, call: tuple | None) -> Any:
         if self.gone:
             raise CandidateError("runtime", "the candidate process has ended", gone=True)
         if payload is None:
             try:
-                payload = protocol.call(*call)  # type: ignore[misc]
+                payload = protocol.call(token, *call)  # type: ignore[misc]
             except EncodeError as e:
                 raise TypeError(f"evaluator tried to send something that is not plain data: {e}") from None
         start = time.perf_counter()
@@ -94,8 +101,10 @@ class Candidate:
             self.elapsed_s += time.perf_counter() - start
             self.calls += 1
         try:
-            good, value = protocol.read_reply(data, not self._finite)
+            good, value = protocol.read_reply(data, token, not self._finite)
         except DecodeError as e:
+            if "does not answer" in str(e):
+                self.gone = True  # a reply written ahead, or out of turn: the channel is out of step
             raise CandidateError(
                 "invalid_output", f"candidate returned a value that is not allowed: {e}"
             ) from None
@@ -137,7 +146,7 @@ class Candidate:
     def close(self) -> None:
         if not self.gone:
             try:
-                self._chan.send(protocol.op("bye"))
+                self._chan.send(protocol.op(self._token(), "bye"))
             except (ChannelClosed, OSError):
                 pass
         self.gone = True

@@ -1,10 +1,12 @@
-"""The candidate channel's messages: one tag byte, then a codec value.
+"""The candidate channel's messages: a request token, one tag byte, then a codec value.
 
-Requests (trusted side -> candidate):  C fid args | K fid (args, kwargs) | M (op, ...)
-Replies  (candidate -> trusted side):  O value | E (kind, message, traceback)
+Requests (trusted side -> candidate):  token C fid args | token K fid (args, kwargs) | token M (op, ...)
+Replies  (candidate -> trusted side):  token O value | token E (kind, message, traceback)
 
-Calls are the hot path (a policy asked once per decision), so they carry a
-bound function id instead of a name and skip a level of tuple.
+The token is 8 random bytes the trusted side draws per request; a reply counts only if it carries
+the token of the request it answers, so a candidate cannot write replies ahead of the requests
+(the trusted clock would time nothing). Calls are the hot path (a policy asked once per decision),
+so they carry a bound function id instead of a name and skip a level of tuple.
 """
 
 from __future__ import annotations
@@ -14,49 +16,56 @@ from typing import Any
 
 from syslab.evaluators.codec import DecodeError, _encode, decode, encode
 
+TOKEN = 8
 CALL, CALL_KW, OP, OK, ERR = b"C", b"K", b"M", b"O", b"E"
 _HEAD = struct.Struct("<cI")
 _head_pack, _fid_unpack = _HEAD.pack, struct.Struct("<I").unpack_from
 
 
-def call(fid: int, args: tuple, kwargs: dict | None = None) -> bytes:
-    out = [_head_pack(CALL_KW if kwargs else CALL, fid)]
+def call(token: bytes, fid: int, args: tuple, kwargs: dict | None = None) -> bytes:
+    out = [token, _head_pack(CALL_KW if kwargs else CALL, fid)]
     _encode((args, kwargs) if kwargs else args, out, 0, True)
     return b"".join(out)
 
 
-def op(*fields: Any) -> bytes:
-    return OP + encode(fields)
+def op(token: bytes, *fields: Any) -> bytes:
+    return token + OP + encode(fields)
 
 
-def ok(value: Any) -> bytes:
-    return OK + encode(value, records=False)
+def ok(token: bytes, value: Any) -> bytes:
+    out = [token, OK]
+    _encode(value, out, 0, False)
+    return b"".join(out)
 
 
-def err(kind: str, message: str, traceback: str = "") -> bytes:
-    return ERR + encode((kind, message, traceback))
+def err(token: bytes, kind: str, message: str, traceback: str = "") -> bytes:
+    return token + ERR + encode((kind, message, traceback))
 
 
-def read_request(data: bytes) -> tuple:
-    """(fid, args, kwargs) for a call, or the op tuple ("bind", name) ... (trusted bytes)."""
-    tag = data[:1]
+def read_request(data: bytes) -> tuple[bytes, tuple]:
+    """(token, (fid, args, kwargs)) for a call, (token, (op, ...)) otherwise (trusted bytes)."""
+    token, tag = data[:TOKEN], data[TOKEN : TOKEN + 1]
     if tag == CALL:
-        return _fid_unpack(data, 1)[0], decode(data, allow_nonfinite=True, records=True, start=5), None
+        args = decode(data, allow_nonfinite=True, records=True, start=TOKEN + 5, bounded=False)
+        return token, (_fid_unpack(data, TOKEN + 1)[0], args, None)
     if tag == CALL_KW:
-        args, kwargs = decode(data, allow_nonfinite=True, records=True, start=5)
-        return _fid_unpack(data, 1)[0], args, kwargs
+        args, kwargs = decode(data, allow_nonfinite=True, records=True, start=TOKEN + 5, bounded=False)
+        return token, (_fid_unpack(data, TOKEN + 1)[0], args, kwargs)
     if tag == OP:
-        return decode(data, allow_nonfinite=True, records=True, start=1)
+        return token, decode(data, allow_nonfinite=True, records=True, start=TOKEN + 1, bounded=False)
     raise DecodeError(f"unknown request tag {tag!r}")
 
 
-def read_reply(data: bytes, allow_nonfinite: bool) -> tuple[bool, Any]:
-    """(True, value) or (False, (kind, message, traceback)); DecodeError on anything else (hostile bytes)."""
-    tag = data[:1]
+def read_reply(data: bytes, token: bytes, allow_nonfinite: bool) -> tuple[bool, Any]:
+    """(True, value) or (False, (kind, message, traceback)); DecodeError on anything else, including
+    a reply that does not carry `token` (hostile bytes)."""
+    if data[:TOKEN] != token:
+        raise DecodeError("a reply that does not answer this request (written ahead of it, or out of turn)")
+    tag = data[TOKEN : TOKEN + 1]
     if tag == OK:
-        return True, decode(data, allow_nonfinite=allow_nonfinite, start=1)
+        return True, decode(data, allow_nonfinite=allow_nonfinite, start=TOKEN + 1)
     if tag == ERR:
-        body = decode(data, allow_nonfinite=True, start=1)
+        body = decode(data, allow_nonfinite=True, start=TOKEN + 1)
         if type(body) is tuple and len(body) == 3 and all(type(x) is str for x in body):
             return False, body
     raise DecodeError("malformed reply")

@@ -203,6 +203,61 @@ def private_scratch(workdir: str, size_mb: int, uid: int) -> None:
         os.close(below)
 
 
+# seccomp: a short deny list on top of everything else (Landlock, namespaces, rlimits).
+# Kernel keyrings outlive the process and are keyed by uid (state for the next candidate with the
+# same uid); CPU affinity is how the sandbox holds a candidate to its CPUs.
+AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+DENIED_SYSCALLS = {  # add_key, request_key, keyctl, sched_setaffinity
+    "x86_64": (248, 249, 250, 203),
+    "aarch64": (217, 218, 219, 122),
+}
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+RET_ALLOW, RET_ERRNO = 0x7FFF0000, 0x00050000
+ERRNO_EPERM, ERRNO_ENOSYS = 1, 38
+BPF_LD_ABS_W, BPF_JEQ_K, BPF_JGE_K, BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    ]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def install_seccomp() -> bool:
+    """Deny DENIED_SYSCALLS with EPERM, and every syscall of a foreign ABI (x32, i386) with ENOSYS.
+
+    Returns False on an architecture without a table (the rest of the jail still applies)."""
+    machine = os.uname().machine
+    if machine not in DENIED_SYSCALLS:
+        return False
+    denied = DENIED_SYSCALLS[machine]
+    n = len(denied)
+    x32 = machine == "x86_64"  # the x32 ABI shares the arch value: its numbers have bit 30 set
+    prog = [
+        (BPF_LD_ABS_W, 0, 0, 4),  # seccomp_data.arch
+        (BPF_JEQ_K, 1, 0, AUDIT_ARCH[machine]),
+        (BPF_RET_K, 0, 0, RET_ERRNO | ERRNO_ENOSYS),
+        (BPF_LD_ABS_W, 0, 0, 0),  # seccomp_data.nr
+    ]
+    if x32:
+        prog.append((BPF_JGE_K, n + 2, 0, 0x40000000))  # -> the ENOSYS after EPERM
+    prog += [(BPF_JEQ_K, n - i, 0, nr) for i, nr in enumerate(denied)]  # -> EPERM
+    prog += [(BPF_RET_K, 0, 0, RET_ALLOW), (BPF_RET_K, 0, 0, RET_ERRNO | ERRNO_EPERM)]
+    if x32:
+        prog.append((BPF_RET_K, 0, 0, RET_ERRNO | ERRNO_ENOSYS))
+    filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
+    fprog = _SockFprog(len(prog), filters)
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+    return True
+
+
 def set_rlimits(limits: dict) -> None:
     for name, value in limits.items():
         res = getattr(resource, name)
@@ -227,6 +282,8 @@ def confine_child(cfg: dict, cmd: list[str]) -> None:
         os.setresuid(cfg["uid"], cfg["uid"], cfg["uid"])
     set_rlimits(cfg.get("rlimits", {}))
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+    if cfg.get("seccomp", True):
+        install_seccomp()
     if ruleset is not None:
         _check(_libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
         os.close(ruleset)
