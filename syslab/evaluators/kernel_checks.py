@@ -91,8 +91,8 @@ def check_values(
     outs: list[torch.Tensor] = []
     for i, (wire, e) in enumerate(zip(wires, expected, strict=True)):
         # Only a plain tensor's values cross: a subclass or a lazy object could defer or fake them.
-        type_name = notes[i].type if notes is not None else PLAIN_TENSOR
-        if type_name != PLAIN_TENSOR or wire is None:
+        type_name = notes[i].type if notes is not None else "not a tensor"
+        if wire is None or (notes is not None and type_name != PLAIN_TENSOR):
             raise InvalidOutput(f"{where}: output {i} is {type_name}, not a plain torch.Tensor")
         try:
             o = from_wire(wire)
@@ -139,7 +139,8 @@ def check_rules(report: KernelReport, where: str, *, device: str, launches_neede
         raise InvalidOutput(f"{where}: a Triton kernel was launched on a side stream")
     if report.mutated_inputs:
         raise InvalidOutput(
-            f"input mutated: {where}: forward() changed input {report.mutated_inputs[0]} in place (inputs are read-only)"
+            f"input mutated: {where}: forward() changed input {report.mutated_inputs[0]} in place "
+            "(inputs are read-only)"
         )
     for i, note in enumerate(report.outputs):
         if note.device.split(":")[0] != device:

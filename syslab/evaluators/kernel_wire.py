@@ -51,6 +51,11 @@ def to_wire(t: torch.Tensor) -> Any:
     return host.numpy().copy()  # a copy: the tensor may be overwritten before the reply is encoded
 
 
+def is_wire(value: Any) -> bool:
+    """Is this a tensor in wire form (as opposed to a plain number passed as an input)?"""
+    return type(value) is np.ndarray or (type(value) is tuple and len(value) == 2 and value[0] == BF16)
+
+
 def from_wire(value: Any) -> torch.Tensor:
     """A CPU tensor that owns the values of a wire-form tensor; WireError for anything else."""
     if type(value) is np.ndarray:

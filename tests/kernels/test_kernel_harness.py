@@ -44,7 +44,6 @@ def test_seed_through_the_harness_is_verified_and_correctness_only(task, sandbox
 @pytest.mark.parametrize(
     ("name", "kind", "words"),
     [
-        ("torch_fallback", FailureKind.invalid_output, "PyTorch fallback"),
         ("forge_result", FailureKind.runtime, "candidate process ended"),
         # Used to forge a perfect score (the worker's hand-off file); the candidate's process holds
         # nothing the scorer reads any more.

@@ -13,7 +13,14 @@ torch = pytest.importorskip("torch", reason="torch not installed (pip install 's
 
 from syslab.evaluators import kernel_checks as kc  # noqa: E402
 from syslab.evaluators.kernel_gpu import read_timing  # noqa: E402
-from syslab.evaluators.kernel_wire import KernelReport, OutputNote, WireError, from_wire, read_report, to_wire  # noqa: E402
+from syslab.evaluators.kernel_wire import (  # noqa: E402
+    KernelReport,
+    OutputNote,
+    WireError,
+    from_wire,
+    read_report,
+    to_wire,
+)
 
 
 def test_summarize_median_and_spread():
