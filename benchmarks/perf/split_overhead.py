@@ -25,6 +25,7 @@ import os
 import socket
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def round_trips(calls: int, pin: bool) -> dict[str, dict[str, float]]:
     pid = os.fork()
     if pid == 0:
         ours.close()
+        os.chdir(tempfile.mkdtemp(prefix="syslab-bench-"))  # the runtime writes program.py to its cwd
         if pin:
             os.sched_setaffinity(0, {cpu})
         try:
