@@ -23,7 +23,7 @@ from syslab.task import Task, load_task
 
 TASK = load_task(TASKS / "cant_be_late")
 SEED = TASK.seed_code
-# The seed's numbers before split evaluation (shared mode, HEAD~5), to the last digit.
+# The seed's numbers before split evaluation (shared mode, commit cded5ff), to the last digit.
 SEED_QUICK_COST = 123.80935254629568
 SEED_FULL_COST = 119.03453876543158  # results/cant_be_late/baseline: 119.0345387654
 SEED_FULL_SCORE = 27.797871278938874

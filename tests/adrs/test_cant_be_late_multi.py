@@ -23,7 +23,7 @@ from syslab.task import load_task
 
 TASK = load_task(TASKS / "cant_be_late_multi")
 SEED = TASK.seed_code
-# The seed's numbers before split evaluation (shared mode, HEAD~5), to the last digit.
+# The seed's numbers before split evaluation (shared mode, commit cded5ff), to the last digit.
 SEED_QUICK_COST = 146.53760333333125
 SEED_FULL_COST = 80.12729517361079
 SEED_FULL_SCORE = 66.63861950978844
