@@ -33,7 +33,9 @@ from typing import Any
 
 import torch
 
-INTERPRETER = not torch.cuda.is_available()
+# Interpreter mode without a GPU, or when asked for (a test on a GPU machine; the sandbox passes no
+# such variable, so a sandboxed candidate with a GPU always compiles its kernels).
+INTERPRETER = os.environ.get("TRITON_INTERPRET") == "1" or not torch.cuda.is_available()
 if INTERPRETER:
     os.environ["TRITON_INTERPRET"] = "1"  # read when triton loads, which is next
 else:  # compiler caches go to the (writable) scratch dir, not $HOME, which the sandbox may forbid
@@ -97,7 +99,7 @@ def kernel_model(program: Any, device: str, init_inputs: list, init_seed: int, s
     if (device == "cpu") != INTERPRETER:
         raise RuntimeError(
             f"the evaluator asked for device {device!r} but the candidate's process "
-            + ("has no CUDA GPU" if INTERPRETER else "has one (Triton is not in interpreter mode)")
+            + ("runs Triton's interpreter (no CUDA GPU)" if INTERPRETER else "compiles for its CUDA GPU")
         )
     torch.manual_seed(init_seed)
     model = cls(*init_inputs).to(device)

@@ -10,6 +10,6 @@ import pytest
 torch = pytest.importorskip("torch", reason="torch not installed (pip install 'syslab[kernels]')")
 if importlib.util.find_spec("triton") is None:
     pytest.skip("triton not installed (pip install 'syslab[kernels]')", allow_module_level=True)
-if not torch.cuda.is_available():
-    # Candidate processes set this themselves; set here too in case a test imports triton directly.
-    os.environ["TRITON_INTERPRET"] = "1"
+# The candidate processes these tests start inherit this: Triton's interpreter even on a GPU machine
+# (the tests pass mode="interpreter"); a GPU test removes it before it starts its candidate.
+os.environ["TRITON_INTERPRET"] = "1"

@@ -90,10 +90,11 @@ def test_scorer_tolerances_are_read_only():
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
-def test_side_stream_rejected_on_gpu(task):
+def test_side_stream_rejected_on_gpu(task, monkeypatch):
     from syslab.evaluators.kernel import evaluate_kernel
     from syslab.evaluators.local import task_candidate
 
+    monkeypatch.delenv("TRITON_INTERPRET")  # this candidate compiles for the GPU
     with task_candidate(task, hack("side_stream")) as candidate, pytest.raises(CandidateRejected) as info:
         evaluate_kernel(
             candidate, task.root / "reference.py", mode="gpu", timed_trials=20, compile_reference=False
