@@ -15,10 +15,16 @@ blown up. `outcome_ok` compares the result with the honest candidate's.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
+import sys
+import tempfile
 import threading
 import time
+import types
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,8 +52,8 @@ class Family:
 
     name: str
     task_dir: Path
-    honest: str  # snippet name (a file under SPLIT)
-    exact: bool = True  # deterministic score (the kernel family is timed: compared with a tolerance)
+    honest: str  # snippet name (a file under SPLIT); "" = the task's own seed with forward hooks
+    compare: str = "exact"  # exact score | "timed" (within a tolerance) | "correct" (no score: no GPU)
     big: int = NOT_HIDDEN  # arrays this long exist only as the simulator's hidden state
 
     def task(self) -> Task:
@@ -58,13 +64,15 @@ FAMILIES = {
     "decision": Family("decision", TASKS / "decision_mini", "honest_decision"),
     "oneshot": Family("oneshot", TASKS / "oneshot_mini", "honest_oneshot"),
     "stateful": Family("stateful", TASKS / "stateful_mini", "honest_stateful"),
-    "kernel": Family("kernel", TASKS / "kernel_mini", "honest_kernel", exact=False),
+    "kernel": Family("kernel", TASKS / "kernel_mini", "honest_kernel", compare="timed"),
     "bin_packing": Family("bin_packing", REPO / "examples" / "bin_packing", "honest_bin_packing", big=4000),
     "load_balancer": Family(
         "load_balancer", REPO / "examples" / "load_balancer", "honest_load_balancer", big=4000
     ),
 }
 MINI = ["decision", "oneshot", "stateful", "kernel"]
+KERNEL_TASK = REPO / "benchmarks" / "kernels" / "row_mean"  # the bundled kernel family, on CPU
+FAMILIES["kernel_row_mean"] = Family("kernel_row_mean", KERNEL_TASK, "", compare="correct")
 
 
 def snippet(name: str) -> str:
@@ -73,7 +81,8 @@ def snippet(name: str) -> str:
 
 def build(family: Family, *attacks: str, **subs: object) -> str:
     """prelude + attacks + honest policy, with every __KEY__ placeholder filled in from `subs`."""
-    code = "\n\n".join([snippet("prelude"), *(snippet(a) for a in attacks), snippet(family.honest)])
+    honest = snippet(family.honest) if family.honest else family.task().seed_code + snippet("k_forward_hooks")
+    code = "\n\n".join([snippet("prelude"), *(snippet(a) for a in attacks), honest])
     values = {**subs, "FAMILY": family.name, "BIG": family.big}  # subs first: they may hold placeholders
     for key, value in values.items():
         code = code.replace(f"__{key}__", str(value))
@@ -186,12 +195,19 @@ def rss_mb(pid: int | str = "self") -> float:
 
 
 def processes_of(uid: int) -> list[int]:
+    """Live processes with real uid `uid` that one of our runs started: a run uid is free for another
+    evaluation (another engineer's, concurrently) once ours ended, so only processes in one of our
+    memory cgroups (syslab-<our pid>-*) count, where there are such cgroups."""
+    mine = f"/syslab-{os.getpid()}-" if memory_parent() is not None else "/"
     found = []
     for name in os.listdir("/proc"):
-        if name.isdigit():
-            for line in _read(f"/proc/{name}/status").splitlines():
-                if line.startswith("Uid:") and line.split()[1] == str(uid):
-                    found.append(int(name))
+        if not name.isdigit():
+            continue
+        status = _read(f"/proc/{name}/status").splitlines()
+        uid_ok = any(line.startswith("Uid:") and line.split()[1] == str(uid) for line in status)
+        zombie = any(line.startswith("State:") and line.split()[1] == "Z" for line in status)
+        if uid_ok and not zombie and mine in _read(f"/proc/{name}/cgroup"):
+            found.append(int(name))
     return found
 
 
@@ -295,10 +311,14 @@ def run_hostile(
     return Outcome(result, wall, peak, problems)
 
 
-def same_as_honest(result: EvaluationResult, honest: EvaluationResult, family: Family) -> bool:
-    if not (result.valid and honest.valid and result.score is not None and honest.score is not None):
+def same_as_honest(result: EvaluationResult, honest: EvaluationResult | None, family: Family) -> bool:
+    if family.compare == "correct":  # correctness-only (no GPU): valid and correct, no score at all
+        return result.valid and result.score is None and result.metrics.get("correct") == 1.0
+    if honest is None or not (
+        result.valid and honest.valid and result.score is not None and honest.score is not None
+    ):
         return False
-    if family.exact:
+    if family.compare == "exact":
         return result.score == honest.score
     # Timed: the same checks passed, and no impossible speed-up (4x is far beyond the noise).
     return (
@@ -306,8 +326,12 @@ def same_as_honest(result: EvaluationResult, honest: EvaluationResult, family: F
     )
 
 
-def outcome_error(out: Outcome, honest: EvaluationResult, family: Family, allowed: set[str]) -> str | None:
-    """None when the result is the honest one ("honest" allowed) or a failure of an allowed kind."""
+def outcome_error(
+    out: Outcome, honest: EvaluationResult | None, family: Family, allowed: set[str]
+) -> str | None:
+    """None when the result is the honest one ("honest" allowed) or a failure of an allowed kind.
+
+    `honest` may be None for a correctness-only family (compared with its verdict, not a score)."""
     r = out.result
     if "LEAK" in out.message:
         return f"HOLE: {out.message}"
@@ -315,7 +339,8 @@ def outcome_error(out: Outcome, honest: EvaluationResult, family: Family, allowe
         if "honest" not in allowed:
             return f"expected a failure of kind {sorted(allowed)}, got a valid score {r.score} ({r.metrics})"
         if not same_as_honest(r, honest, family):
-            return f"score {r.score} ({r.metrics}) differs from the honest {honest.score} ({honest.metrics})"
+            shown = "a correct result" if honest is None else f"the honest {honest.score} ({honest.metrics})"
+            return f"score {r.score} ({r.metrics}) differs from {shown}"
         return None
     if out.kind not in allowed:
         return f"expected {sorted(allowed)}, got {out.kind}: {out.message}"
@@ -341,3 +366,86 @@ def with_limits(task: Task, **sandbox: object) -> Task:
     """A copy of the task with some [sandbox] fields changed."""
     spec = task.spec.model_copy(update={"sandbox": task.spec.sandbox.model_copy(update=sandbox)})
     return task.model_copy(update={"spec": spec})
+
+
+# -- what the read attack (class H) tries ---------------------------------------------------
+
+
+def forbidden_reads(task_dir: Path) -> list[str]:
+    """Files and dirs no candidate may read: repo root, task dir, data, host sys.path, /root, shadow."""
+    host_paths = [p for p in sys.path if p and p.startswith(str(REPO))]
+    return [
+        str(REPO / "pyproject.toml"),
+        str(REPO / ".git" / "HEAD"),
+        str(REPO),
+        str(REPO / "test-artifacts"),
+        str(task_dir / "evaluate.py"),
+        str(task_dir / "hidden" / "reference.txt"),
+        str(task_dir),
+        os.environ.get("SYSLAB_DATA", "/work/shared/data"),
+        "/work/shared/data",
+        "/root",
+        "/root/.bashrc",
+        "/etc/shadow",
+        *host_paths,
+    ]
+
+
+@contextlib.contextmanager
+def other_channel() -> Iterator[str]:
+    """A live Docker-style candidate channel socket of "another evaluation" (made by the real code)."""
+    from syslab.sandbox.docker import DockerSandbox
+
+    saved = tempfile.tempdir
+    tempfile.tempdir = "/tmp"  # where the harness really makes it, not the test's private root
+    try:
+        ends = DockerSandbox.channel(types.SimpleNamespace(user="65534:65534"))  # type: ignore[arg-type]
+    finally:
+        tempfile.tempdir = saved
+    try:
+        yield ends.candidate_env["SYSLAB_CHANNEL_PATH"]
+    finally:
+        os.close(ends.trusted_fd)
+        ends.cleanup()
+
+
+@contextlib.contextmanager
+def open_host_socket() -> Iterator[tuple[str, socket.socket]]:
+    """A listening unix socket any local user may connect to, like a host service's (D-Bus, journald)."""
+    folder = tempfile.mkdtemp(prefix="syslab-rt-host-", dir="/tmp")
+    os.chmod(folder, 0o755)
+    path = os.path.join(folder, "service.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(path)
+        os.chmod(path, 0o777)
+        listener.listen(4)
+        listener.setblocking(False)
+        yield path, listener
+    finally:
+        listener.close()
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.rmdir(folder)
+
+
+def accepted(listener: socket.socket) -> bool:
+    """Did anything connect to this listener?"""
+    try:
+        conn, _ = listener.accept()
+    except BlockingIOError:
+        return False
+    conn.close()
+    return True
+
+
+def read_attack_subs(
+    task_dir: Path, temp_root: Path, sockets: list[str], env_canary: str
+) -> dict[str, object]:
+    """Substitutions for h_reads; `env_canary` is the value of a variable set in the host's environment."""
+    return {
+        "ENV_CANARY": env_canary,
+        "READS": forbidden_reads(task_dir),
+        "SOCKETS": ["/var/run/docker.sock", "/run/docker.sock", *sockets],
+        "GLOBS": [f"{temp_root}/*", "/tmp/syslab-trusted-*", "/tmp/syslab-eval-*", "/tmp/syslab-chan-*"],
+    }

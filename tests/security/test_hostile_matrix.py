@@ -12,7 +12,6 @@ test_hostile_wire.py, the bundled tasks in test_hostile_real.py, Docker in test_
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,17 +21,23 @@ import pytest
 from .hostile_support import (
     FAMILIES,
     MINI,
-    REPO,
     RecordingProcessSandbox,
+    accepted,
     build,
     honest_result,
+    open_host_socket,
+    other_channel,
     outcome_error,
+    read_attack_subs,
     run_hostile,
     snippet,
 )
 
 SANDBOX = RecordingProcessSandbox()
 ALL = frozenset(MINI)
+# Variants of a class run on the cheap families; kernel_mini (1500 timed calls per evaluation) gets
+# one representative attack per class (the ones with families=ALL).
+CHEAP = frozenset({"decision", "oneshot", "stateful"})
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class Attack:
     snippets: tuple[str, ...]
     allowed: frozenset[str]  # "honest" and/or failure kinds
     subs: dict = field(default_factory=dict, hash=False)
-    families: frozenset[str] = ALL
+    families: frozenset[str] = CHEAP
     per_family: dict = field(default_factory=dict, hash=False)  # family -> allowed, where it differs
 
 
@@ -50,32 +55,13 @@ HONEST = frozenset({"honest"})
 REJECTED = frozenset({"invalid_output", "wrong_answer"})
 
 
-def _reads(task_dir: Path) -> list[str]:
-    host_paths = [p for p in sys.path if p and p.startswith(str(REPO))]
-    return [
-        str(REPO / "pyproject.toml"),
-        str(REPO / ".git" / "HEAD"),
-        str(REPO),
-        str(REPO / "test-artifacts"),
-        str(task_dir / "evaluate.py"),
-        str(task_dir / "hidden" / "reference.txt"),
-        str(task_dir),
-        os.environ.get("SYSLAB_DATA", "/work/shared/data"),
-        "/work/shared/data",
-        "/root",
-        "/root/.bashrc",
-        "/etc/shadow",
-        *host_paths,
-    ]
-
-
 ATTACKS = [
     Attack("A-stack_walk", ("a_stack_walk",), HONEST),
     Attack("A-gc_scan_code_swap", ("a_gc_scan",), HONEST),
     Attack("A-patch_scorer_and_profile", ("a_patch_scorer",), HONEST),
-    Attack("A-stage_gated", ("a_stage_gated",), HONEST, {"GATED": GATED}),
+    Attack("A-stage_gated", ("a_stage_gated",), HONEST, {"GATED": GATED}, ALL),
     Attack("B-forge_files_then_exit", ("b_forge_exit",), frozenset({"runtime"})),
-    Attack("B-forge_control_frames", ("b_forge_frames",), frozenset({"invalid_output"})),
+    Attack("B-forge_control_frames", ("b_forge_frames",), frozenset({"invalid_output"}), families=ALL),
     Attack("B-stdout_claims", ("b_stdout_claims",), HONEST),
     Attack(
         "C-inf",
@@ -89,18 +75,19 @@ ATTACKS = [
         ("c_nonfinite",),
         frozenset({"invalid_output"}),
         {"VALUE": 'float("nan")'},
+        ALL,
         per_family={"oneshot": HONEST},
     ),
     Attack(
         "C-complex_inf", ("c_nonfinite",), frozenset({"invalid_output"}), {"VALUE": "complex(0, -math.inf)"}
     ),
-    Attack("D-links_fifos_dirs", ("d_links",), HONEST),
+    Attack("D-links_fifos_dirs", ("d_links",), HONEST, families=ALL),
     Attack("E-deep_tree_many_files", ("e_deep_tree",), HONEST),
-    Attack("E-fill_every_writable_place", ("e_fill",), HONEST),
-    Attack("G-fork_memory", ("g_fork_memory",), frozenset({"honest", "memory"}), {"N": 4, "MB": 100}),
+    Attack("E-fill_every_writable_place", ("e_fill",), HONEST, families=ALL),
+    Attack("G-fork_memory", ("g_fork_memory",), frozenset({"honest", "memory"}), {"N": 4, "MB": 100}, ALL),
     Attack("G-cpus", ("g_cpus",), HONEST, {"CPUS": 1}, families=frozenset({"decision", "kernel"})),
-    Attack("H-reads_and_sockets", ("h_reads",), HONEST),
-    Attack("I-liar_objects", ("i_forged_types",), REJECTED, {"VARIANT": "liar"}),
+    Attack("H-reads_and_sockets", ("h_reads",), HONEST, families=ALL),
+    Attack("I-liar_objects", ("i_forged_types",), REJECTED, {"VARIANT": "liar"}, ALL),
     Attack("I-container_subclass", ("i_forged_types",), REJECTED, {"VARIANT": "container"}),
     Attack(
         "I-class_spoof", ("i_forged_types",), frozenset({"invalid_output", "runtime"}), {"VARIANT": "spoof"}
@@ -123,6 +110,14 @@ def temp_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
 
 
 @pytest.fixture
+def env_canary(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A value only the host's environment holds: no process the candidate can see may show it."""
+    value = "canary-" + os.urandom(8).hex()
+    monkeypatch.setenv("SYSLAB_REDTEAM_CANARY", value)
+    return value
+
+
+@pytest.fixture
 def canary(tmp_path: Path) -> Path:
     path = tmp_path / "canary.txt"
     path.write_text("host canary")
@@ -130,18 +125,17 @@ def canary(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("attack,family_name", CASES)
-def test_hostile_candidate(attack: Attack, family_name: str, temp_root: Path, canary: Path) -> None:
+def test_hostile_candidate(
+    attack: Attack, family_name: str, temp_root: Path, canary: Path, env_canary: str
+) -> None:
     family = FAMILIES[family_name]
     task = family.task()
     honest = honest_result(family, SANDBOX)
     subs = {**attack.subs, "CANARY": canary, "TOKEN": os.urandom(4).hex()}
-    if attack.id.startswith("H-"):
-        subs.update(
-            READS=_reads(task.root),
-            SOCKETS=["/var/run/docker.sock", "/run/docker.sock"],
-            GLOBS=[f"{temp_root}/*", "/tmp/syslab-trusted-*", "/tmp/syslab-eval-*", "/tmp/syslab-chan-*"],
-        )
-    out = run_hostile(task, build(family, *attack.snippets, **subs), SANDBOX, temp_root)
+    with other_channel() as path:
+        if attack.id.startswith("H-"):
+            subs.update(read_attack_subs(task.root, temp_root, [path], env_canary))
+        out = run_hostile(task, build(family, *attack.snippets, **subs), SANDBOX, temp_root)
     allowed = attack.per_family.get(family_name, attack.allowed)
     error = outcome_error(out, honest, family, set(allowed))
     assert error is None, error
@@ -154,3 +148,15 @@ def test_hostile_candidate(attack: Attack, family_name: str, temp_root: Path, ca
     assert out.wall_s < budget + 10, f"took {out.wall_s:.1f} s, past the wall-time budget"
     if attack.id.startswith("G-fork"):
         assert out.result.peak_rss_mb <= task.spec.sandbox.memory_mb * 1.05, out.result.peak_rss_mb
+
+
+def test_host_service_socket_unreachable(temp_root: Path) -> None:
+    """A unix socket any local user may use (a host service's: D-Bus, journald) is out of reach."""
+    family = FAMILIES["decision"]
+    with open_host_socket() as (path, listener):
+        subs = {"READS": [], "SOCKETS": [path], "GLOBS": [], "ENV_CANARY": os.urandom(8).hex()}
+        out = run_hostile(family.task(), build(family, "h_reads", **subs), SANDBOX, temp_root)
+        connected = accepted(listener)
+    error = outcome_error(out, honest_result(family, SANDBOX), family, {"honest"})
+    assert error is None and not connected, error or "the candidate connected to the host's socket"
+    assert out.problems == [], out.problems

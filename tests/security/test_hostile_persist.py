@@ -79,8 +79,6 @@ def test_no_state_carried_to_the_next_evaluation(channel: str, token: str, temp_
     plant_then_probe("decision", [channel], token, temp_root)
 
 
-@pytest.mark.parametrize("group", ["keyring", "ipc_and_files"])
 @pytest.mark.parametrize("family_name", ["oneshot", "stateful", "kernel"])
-def test_no_state_carried_any_family(family_name: str, group: str, token: str, temp_root: Path) -> None:
-    channels = ["keyring"] if group == "keyring" else [c for c in CHANNELS if c != "keyring"]
-    plant_then_probe(family_name, channels, token, temp_root)
+def test_no_state_carried_any_family(family_name: str, token: str, temp_root: Path) -> None:
+    plant_then_probe(family_name, CHANNELS, token, temp_root)

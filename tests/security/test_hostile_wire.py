@@ -91,25 +91,40 @@ def test_reply_written_before_the_request_is_not_the_answer(temp_root: Path) -> 
     """kernel_mini times repeated calls on the trusted clock; replies written ahead must not count."""
     family = FAMILIES["kernel"]
     honest = honest_result(family, SANDBOX)
-    out = run_hostile(family.task(), build(family, "b_pipeline", AHEAD=40), SANDBOX, temp_root)
+    out = run_hostile(family.task(), build(family, "b_pipeline", AHEAD=100), SANDBOX, temp_root)
     error = outcome_error(out, honest, family, {"honest", "invalid_output"})
-    assert error is None, f"{error} (honest runtime {honest.metrics['runtime_us']:.0f} us)"
+    assert error is None, (
+        f"replies written ahead of their requests were timed: {error} "
+        f"(request tokens predictable from the ones seen, or none at all)"
+    )
     assert out.problems == [], out.problems
 
 
-def test_decoding_one_reply_does_not_blow_up_the_trusted_process(temp_root: Path) -> None:
-    """A reply just under the task's cap (decision_mini: 4 MB) of empty dicts, 5 bytes each on the
-    wire: the trusted process may spend a few times the cap on it, not a dict per 5 bytes."""
+@pytest.fixture(scope="module")
+def honest_trusted_peak_mb() -> float:
+    family = FAMILIES["decision"]
+    return run_hostile(family.task(), build(family), SANDBOX, None, watch=True).trusted_peak_mb
+
+
+@pytest.mark.parametrize("kind", ["empty_dicts", "cjk_strings", "dict_entries", "short_bytes", "floats"])
+def test_decoding_one_reply_does_not_blow_up_the_trusted_process(
+    kind: str, temp_root: Path, honest_trusted_peak_mb: float
+) -> None:
+    """A reply just under the task's cap (decision_mini: 4 MB) of items that are small on the wire.
+    The trusted process (unsandboxed, no memory limit of its own) may spend a few times the cap on
+    it: the raw message, a copy, decoded numbers (a float costs 3.6x its 9 bytes); not an object of
+    tens of bytes per 5-10 bytes of message. Bound: 8x the cap over the honest candidate's peak."""
     family = FAMILIES["decision"]
     task = family.task()
     cap = task.spec.sandbox.max_message_mb << 20
-    honest = run_hostile(task, build(family), SANDBOX, temp_root, watch=True)
-    out = run_hostile(task, build(family, "i_amplify", BYTES=cap - 64), SANDBOX, temp_root, watch=True)
-    error = outcome_error(out, honest.result, family, {"invalid_output"})
+    out = run_hostile(
+        task, build(family, "i_amplify", KIND=kind, BYTES=cap - 64), SANDBOX, temp_root, watch=True
+    )
+    error = outcome_error(out, None, family, {"invalid_output"})
     assert error is None, error
     assert out.problems == [], out.problems
-    grown = out.trusted_peak_mb - honest.trusted_peak_mb
-    assert grown <= 4 * (cap >> 20), (
-        f"one {cap >> 20} MB reply grew the trusted process by {grown:.0f} MB "
-        f"(peak {out.trusted_peak_mb:.0f} MB, honest {honest.trusted_peak_mb:.0f} MB)"
+    grown = out.trusted_peak_mb - honest_trusted_peak_mb
+    assert grown <= 8 * (cap >> 20), (
+        f"one {cap >> 20} MB reply of {kind} grew the trusted process by {grown:.0f} MB "
+        f"(peak {out.trusted_peak_mb:.0f} MB, honest {honest_trusted_peak_mb:.0f} MB)"
     )
