@@ -42,6 +42,9 @@ REPO = Path(__file__).resolve().parents[2]
 SANDBOX_UIDS = set(range(61000, 62000)) | {65534}  # process-sandbox run uids; Docker's nobody
 OTHER_SCRATCH = re.compile(r"syslab-eval-[a-z0-9_]{8}")
 NOT_HIDDEN = 10**9  # no array is ever that long: the heap scan's "hidden trace" check is off
+# A timed result faster than this share of the honest runtime is impossible: the honest runtime
+# varies ~3x with the machine's load (others' tests); answers written ahead time at ~0.05x.
+TIMED_FLOOR = 0.15
 
 candidate_site()  # made once per process under the real temp dir, before a test redirects tempfile
 
@@ -55,6 +58,7 @@ class Family:
     honest: str  # snippet name (a file under SPLIT); "" = the task's own seed with forward hooks
     compare: str = "exact"  # exact score | "timed" (within a tolerance) | "correct" (no score: no GPU)
     big: int = NOT_HIDDEN  # arrays this long exist only as the simulator's hidden state
+    seed_hooks: str = ""  # with honest "": a snippet appended to the seed to route it through the hooks
 
     def task(self) -> Task:
         return load_task(self.task_dir)
@@ -72,7 +76,11 @@ FAMILIES = {
 }
 MINI = ["decision", "oneshot", "stateful", "kernel"]
 KERNEL_TASK = REPO / "benchmarks" / "kernels" / "row_mean"  # the bundled kernel family, on CPU
-FAMILIES["kernel_row_mean"] = Family("kernel_row_mean", KERNEL_TASK, "", compare="correct")
+FAMILIES["kernel_row_mean"] = Family(
+    "kernel_row_mean", KERNEL_TASK, "", "correct", seed_hooks="k_forward_hooks"
+)
+# A bundled one-shot solver (needs $SYSLAB_DATA): its seed as is, so only load-time attacks apply.
+FAMILIES["txn_scheduling"] = Family("txn_scheduling", REPO / "benchmarks" / "adrs" / "txn_scheduling", "")
 
 
 def snippet(name: str) -> str:
@@ -81,7 +89,10 @@ def snippet(name: str) -> str:
 
 def build(family: Family, *attacks: str, **subs: object) -> str:
     """prelude + attacks + honest policy, with every __KEY__ placeholder filled in from `subs`."""
-    honest = snippet(family.honest) if family.honest else family.task().seed_code + snippet("k_forward_hooks")
+    if family.honest:
+        honest = snippet(family.honest)
+    else:
+        honest = family.task().seed_code + (snippet(family.seed_hooks) if family.seed_hooks else "")
     code = "\n\n".join([snippet("prelude"), *(snippet(a) for a in attacks), honest])
     values = {**subs, "FAMILY": family.name, "BIG": family.big}  # subs first: they may hold placeholders
     for key, value in values.items():
@@ -320,9 +331,10 @@ def same_as_honest(result: EvaluationResult, honest: EvaluationResult | None, fa
         return False
     if family.compare == "exact":
         return result.score == honest.score
-    # Timed: the same checks passed, and no impossible speed-up (4x is far beyond the noise).
+    # Timed: the same checks passed, and no impossible speed-up.
     return (
-        result.metrics.get("checked") == honest.metrics.get("checked") and result.score <= 0.25 * honest.score
+        result.metrics.get("checked") == honest.metrics.get("checked")
+        and result.score <= TIMED_FLOOR * honest.score
     )
 
 

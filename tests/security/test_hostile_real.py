@@ -1,7 +1,8 @@
 """Red team on the bundled split tasks (examples/bin_packing, examples/load_balancer).
 
 The mini fixtures cover every attack class cheaply; here the attacks that depend on a real
-task's evaluator and adapter run against it: the scorer search (stack walk, heap scan for the
+task's evaluator and adapter run against it (and the load-time ones against a bundled one-shot
+solver, ADRS txn_scheduling, whose workload data stays on the trusted side's $SYSLAB_DATA): the scorer search (stack walk, heap scan for the
 hidden trace with code swap), non-finite scores, the read attack, lying objects and out-of-range
 integers.
 """
@@ -55,13 +56,22 @@ def env_canary(monkeypatch: pytest.MonkeyPatch) -> str:
     return value
 
 
-@pytest.mark.parametrize("family_name", REAL)
-@pytest.mark.parametrize("attack", sorted(ATTACKS))
+DATA = Path(os.environ.get("SYSLAB_DATA", "/work/shared/data"))
+CASES = [(a, f) for a in sorted(ATTACKS) for f in REAL] + [
+    (a, "txn_scheduling") for a in ("A-scorer_search", "H-reads_and_sockets")
+]
+
+
+@pytest.mark.parametrize("attack,family_name", CASES)
 def test_hostile_candidate_on_bundled_task(
-    attack: str, family_name: str, temp_root: Path, env_canary: str
+    attack: str, family_name: str, temp_root: Path, env_canary: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     family = FAMILIES[family_name]
     task = family.task()
+    if task.spec.data:
+        if not (DATA / task.spec.data[0]).exists():
+            pytest.skip(f"ADRS data not present at {DATA} (see syslab.data for where to get it)")
+        monkeypatch.setenv("SYSLAB_DATA", str(DATA))
     snippets, subs, allowed = ATTACKS[attack]
     subs = {**subs, "CANARY": os.urandom(8).hex()}
     with other_channel() as path:
