@@ -10,7 +10,7 @@ must not read comes back as a LEAK failure naming it.
 then checks the host: no process left with the run's uid (or container left), no SysV IPC object,
 key or /dev/shm, /tmp entry owned by a sandbox uid, no syslab-<our pid>-* cgroup, nothing left in
 the test's private temp root (scratch, trusted and channel dirs), and this process's memory not
-blown up. `outcome_ok` compares the result with the honest candidate's.
+blown up. `outcome_error` compares the result with the honest candidate's.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import re
 import socket
 import sys
 import tempfile
-import threading
 import time
 import types
 from collections.abc import Iterator
@@ -115,23 +114,6 @@ class RecordingProcessSandbox(ProcessSandbox):
         if run.uid is not None:
             self.uids.append(run.uid)
         return run
-
-
-def recording_docker(image: str):  # noqa: ANN201 - a DockerSandbox (imported lazily: needs an engine)
-    """A DockerSandbox remembering each container id (to check it was removed)."""
-    from syslab.sandbox.docker import DockerSandbox
-
-    class RecordingDockerSandbox(DockerSandbox):
-        def __init__(self) -> None:
-            super().__init__(image=image)
-            self.cids: list[str] = []
-
-        def start(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
-            run = super().start(*args, **kwargs)
-            self.cids.append(run.cid)
-            return run
-
-    return RecordingDockerSandbox()
 
 
 # -- the host's state ----------------------------------------------------------------------
@@ -236,37 +218,10 @@ class HostState:
         return cls(_sysv_objects(), sandbox_keys(), shared, _our_cgroups(), rss_mb())
 
 
-class TrustedWatcher(threading.Thread):
-    """Polls the peak resident memory (VmHWM) of our trusted evaluator processes while a test runs."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.peak_mb = 0.0
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        me = str(os.getpid())
-        while not self.done.wait(0.02):
-            for name in os.listdir("/proc"):
-                if not name.isdigit() or _read(f"/proc/{name}/stat").rsplit(")", 1)[-1].split()[1:2] != [me]:
-                    continue
-                if "syslab.evaluators.trusted" not in _read(f"/proc/{name}/cmdline").replace("\0", " "):
-                    continue
-                for line in _read(f"/proc/{name}/status").splitlines():
-                    if line.startswith("VmHWM:"):
-                        self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
-
-    def stop(self) -> float:
-        self.done.set()
-        self.join()
-        return self.peak_mb
-
-
 @dataclass
 class Outcome:
     result: EvaluationResult
     wall_s: float
-    trusted_peak_mb: float = 0.0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -300,26 +255,15 @@ def leftovers(before: HostState, after: HostState, sandbox: object, temp_root: P
     return problems
 
 
-def run_hostile(
-    task: Task, code: str, sandbox: object, temp_root: Path | None, watch: bool = False
-) -> Outcome:
+def run_hostile(task: Task, code: str, sandbox: object, temp_root: Path | None) -> Outcome:
     """Evaluate for real, then list what was left on the host in `Outcome.problems`."""
-    if hasattr(sandbox, "uids"):
-        sandbox.uids.clear()  # type: ignore[attr-defined]
-    if hasattr(sandbox, "cids"):
-        sandbox.cids.clear()  # type: ignore[attr-defined]
+    for recorded in ("uids", "cids"):  # what the recording sandboxes remember, per evaluation
+        getattr(sandbox, recorded, []).clear()
     before = HostState.now()
-    watcher = TrustedWatcher() if watch else None
-    if watcher:
-        watcher.start()
     start = time.monotonic()
-    try:
-        result = evaluate_program(task, code, sandbox)  # type: ignore[arg-type]
-    finally:
-        peak = watcher.stop() if watcher else 0.0
+    result = evaluate_program(task, code, sandbox)  # type: ignore[arg-type]
     wall = time.monotonic() - start
-    problems = leftovers(before, HostState.now(), sandbox, temp_root)
-    return Outcome(result, wall, peak, problems)
+    return Outcome(result, wall, leftovers(before, HostState.now(), sandbox, temp_root))
 
 
 def same_as_honest(result: EvaluationResult, honest: EvaluationResult | None, family: Family) -> bool:

@@ -23,7 +23,6 @@ from .hostile_support import (
     other_channel,
     outcome_error,
     read_attack_subs,
-    recording_docker,
     run_hostile,
 )
 from .test_hostile_persist import CHANNELS
@@ -52,7 +51,20 @@ ATTACKS = {
 
 @pytest.fixture(scope="module")
 def sandbox(docker_sandbox):  # noqa: ANN001, ANN201 - a DockerSandbox that records its containers
-    return recording_docker(docker_sandbox.image)
+    """The session's DockerSandbox settings, remembering each container id (to check it was removed)."""
+    from syslab.sandbox.docker import DockerSandbox
+
+    class RecordingDockerSandbox(DockerSandbox):
+        def __init__(self) -> None:
+            super().__init__(image=docker_sandbox.image)
+            self.cids: list[str] = []
+
+        def start(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - the parent's signature
+            run = super().start(*args, **kwargs)
+            self.cids.append(run.cid)
+            return run
+
+    return RecordingDockerSandbox()
 
 
 @pytest.fixture

@@ -9,10 +9,13 @@ its own (unsandboxed) memory.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import struct
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,6 +70,39 @@ FRAMES = {
 }
 
 
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+@contextlib.contextmanager
+def trusted_peak() -> Iterator[list[float]]:
+    """Polls the peak resident memory (VmHWM, MB) of our trusted evaluator processes meanwhile."""
+    peak, done, me = [0.0], threading.Event(), str(os.getpid())
+
+    def poll() -> None:
+        while not done.wait(0.02):
+            for name in os.listdir("/proc"):
+                if not name.isdigit() or _read(f"/proc/{name}/stat").rsplit(")", 1)[-1].split()[1:2] != [me]:
+                    continue
+                if "syslab.evaluators.trusted" not in _read(f"/proc/{name}/cmdline").replace("\0", " "):
+                    continue
+                for line in _read(f"/proc/{name}/status").splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak[0] = max(peak[0], int(line.split()[1]) / 1024)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        thread.join()
+
+
 @pytest.fixture
 def temp_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path_factory.mktemp("redteam")
@@ -103,7 +139,9 @@ def test_reply_written_before_the_request_is_not_the_answer(temp_root: Path) -> 
 @pytest.fixture(scope="module")
 def honest_trusted_peak_mb() -> float:
     family = FAMILIES["decision"]
-    return run_hostile(family.task(), build(family), SANDBOX, None, watch=True).trusted_peak_mb
+    with trusted_peak() as peak:
+        run_hostile(family.task(), build(family), SANDBOX, None)
+    return peak[0]
 
 
 @pytest.mark.parametrize("kind", ["empty_dicts", "cjk_strings", "dict_entries", "short_bytes", "floats"])
@@ -117,14 +155,13 @@ def test_decoding_one_reply_does_not_blow_up_the_trusted_process(
     family = FAMILIES["decision"]
     task = family.task()
     cap = task.spec.sandbox.max_message_mb << 20
-    out = run_hostile(
-        task, build(family, "i_amplify", KIND=kind, BYTES=cap - 64), SANDBOX, temp_root, watch=True
-    )
+    with trusted_peak() as peak:
+        out = run_hostile(task, build(family, "i_amplify", KIND=kind, BYTES=cap - 64), SANDBOX, temp_root)
     error = outcome_error(out, None, family, {"invalid_output"})
     assert error is None, error
     assert out.problems == [], out.problems
-    grown = out.trusted_peak_mb - honest_trusted_peak_mb
+    grown = peak[0] - honest_trusted_peak_mb
     assert grown <= 8 * (cap >> 20), (
         f"one {cap >> 20} MB reply of {kind} grew the trusted process by {grown:.0f} MB "
-        f"(peak {out.trusted_peak_mb:.0f} MB, honest {honest_trusted_peak_mb:.0f} MB)"
+        f"(peak {peak[0]:.0f} MB, honest {honest_trusted_peak_mb:.0f} MB)"
     )
