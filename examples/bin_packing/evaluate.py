@@ -47,7 +47,7 @@ def pack(items: np.ndarray, priority: Any) -> int:
         scores = priority(float(item), remaining[candidates])
         try:
             scores = np.asarray(scores, dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InvalidOutput(f"priority returned {type(scores).__name__}, not one number per bin") from None
         if scores.shape != candidates.shape:
             raise InvalidOutput(

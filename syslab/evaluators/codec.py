@@ -10,8 +10,8 @@ it has exactly the builtin type of its tag whatever the sender's objects were.
 
 `decode` is the trusted side's gate and assumes hostile bytes: every length is
 checked against what is left before anything is allocated, nesting is bounded,
-the memory its lists/tuples/dicts take is bounded by the message's length (plus
-1 MiB: bulk data goes in arrays, which cost what they weigh),
+the memory the decoded objects take is bounded by 5x the message's length (plus
+2 MiB: bulk data goes in arrays, which cost what they weigh),
 non-finite floats are refused unless allowed, array dtypes come from a fixed
 list, and trailing bytes are an error. It never raises anything but
 `DecodeError`.
@@ -30,9 +30,12 @@ import types
 from typing import Any
 
 MAX_DEPTH = 64
-# Containers may cost (in memory, ~64 bytes + 8 per item) as much as the message is long, plus this:
-# a message of empty dicts must not make the trusted side allocate ten times its size.
-CONTAINER_SLACK = 1 << 20
+# What the decoded objects may cost in memory, per byte of message (plus a fixed slack): a list of
+# floats costs ~3.6x its wire size, of ints ~4x; a message of empty dicts or one-character strings
+# would cost 10-13x and is refused. Bulk data belongs in arrays, which cost what they weigh.
+MEMORY_PER_BYTE = 5
+MEMORY_SLACK = 2 << 20
+_TOO_BIG = "message decodes into too many small objects for its size: send bulk data as numpy arrays"
 # numpy's dtype.str of the numeric dtypes that may cross (little-endian, or byte-sized).
 ARRAY_DTYPES = frozenset(
     ["|b1", "|i1", "|u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8", "<c8", "<c16"]
@@ -175,7 +178,7 @@ def decode(
     `records=True` (the candidate side) turns records into SimpleNamespace; `bounded=False` (also
     the candidate side: the data comes from the trusted evaluator) lifts the container budget."""
     buf = data if type(data) is bytes else bytes(data)
-    budget = [len(buf) + CONTAINER_SLACK if bounded else 1 << 62]
+    budget = [MEMORY_PER_BYTE * len(buf) + MEMORY_SLACK if bounded else 1 << 62]
     try:
         value, pos = _decode_at(buf, start, 0, not allow_nonfinite, records, budget)
     except DecodeError:
@@ -186,6 +189,8 @@ def decode(
         raise DecodeError("malformed message: nested too deeply") from None
     if pos != len(buf):
         raise DecodeError(f"malformed message: {len(buf) - pos} trailing bytes")
+    if budget[0] < 0:
+        raise DecodeError(_TOO_BIG)
     return value
 
 
@@ -208,10 +213,12 @@ def _decode_at(  # noqa: C901
         x = _d_unpack(buf, pos)[0]
         if finite and not _isfinite(x):
             raise DecodeError(f"non-finite number {x!r} (not allowed by this task)")
+        budget[0] -= 24
         return x, pos + 8
     if tag == 0x69:  # i
         if pos + 8 > end:
             raise _short("int")
+        budget[0] -= 32
         return _q_unpack(buf, pos)[0], pos + 8
     if tag == 0x73 or tag == 0x62 or tag == 0x49:  # s b I: a u32 length, then the bytes
         if pos + 4 > end:
@@ -220,6 +227,9 @@ def _decode_at(  # noqa: C901
         pos += 4
         if pos + n > end:
             raise _short("string")
+        budget[0] -= 64 + n
+        if budget[0] < 0:
+            raise DecodeError(_TOO_BIG)
         if tag == 0x73:
             return buf[pos : pos + n].decode("utf-8", "surrogatepass"), pos + n
         if tag == 0x62:
@@ -242,11 +252,9 @@ def _decode_at(  # noqa: C901
         pos += 4
         if n > end - pos:  # every item takes at least one byte: no huge allocation from a forged count
             raise DecodeError(f"malformed message: {n} items claimed, {end - pos} bytes left")
-        budget[0] -= 64 + 8 * n  # what the container costs in memory, whatever its items
+        budget[0] -= 64 + (8 if tag == 0x6C or tag == 0x74 else 80) * n  # the container, not its items
         if budget[0] < 0:
-            raise DecodeError(
-                "message holds too many small lists/tuples/dicts for its size: send bulk data as numpy arrays"
-            )
+            raise DecodeError(_TOO_BIG)
         depth += 1
         if tag == 0x6C or tag == 0x74:
             items = [None] * n
@@ -266,11 +274,13 @@ def _decode_at(  # noqa: C901
             out[key], pos = _decode_at(buf, pos, depth, finite, records, budget)
         return (out if tag == 0x64 else types.SimpleNamespace(**out)), pos
     if tag == 0x61:  # a
+        budget[0] -= 112
         return _decode_array(buf, pos, finite)
     if tag == 0x63:  # c
         if pos + 16 > end:
             raise _short("complex")
         re_, im = _dd_unpack(buf, pos)
+        budget[0] -= 32
         if finite and not (_isfinite(re_) and _isfinite(im)):
             raise DecodeError("non-finite complex number (not allowed by this task)")
         return complex(re_, im), pos + 16

@@ -18,7 +18,6 @@ Time spent waiting for the candidate is measured here, on the trusted clock.
 from __future__ import annotations
 
 import os
-import random
 import time
 from typing import Any
 
@@ -62,7 +61,7 @@ class Candidate:
         self.elapsed_s = 0.0  # trusted-clock time spent waiting for the candidate
         self.timeout_s: float | None = None  # per-call limit, if the evaluator wants one
         self.gone = False
-        self._rng = random.Random(os.urandom(32))  # request tokens: unpredictable to the candidate
+        self._tokens, self._next = b"", 0  # request tokens: from os.urandom, drawn in batches
 
     # -- the raw request -------------------------------------------------------------------
 
@@ -74,7 +73,13 @@ class Candidate:
         return self._request(self._token(), None, (fid, args, kwargs))
 
     def _token(self) -> bytes:
-        return self._rng.getrandbits(64).to_bytes(8, "little")
+        """8 unpredictable bytes per request (a PRNG would not do: its state can be learned from the
+        tokens the candidate sees, and then future requests' tokens predicted)."""
+        i = self._next
+        if i >= len(self._tokens):
+            self._tokens, i = os.urandom(8 * 1024), 0
+        self._next = i + 8
+        return self._tokens[i : i + 8]
 
     def _request(self, token: bytes, payload: bytes | None, call: tuple | None) -> Any:
         if self.gone:

@@ -33,6 +33,7 @@ from syslab.evaluators.channel import Channel, ChannelClosed, ChannelTimeout
 from syslab.evaluators.harness import SessionOutput, StageOutcome, stage_timeouts
 from syslab.sandbox import cpus
 from syslab.sandbox.base import Limits, Sandbox, SandboxResult
+from syslab.sandbox.cgroup import MemoryCgroup
 from syslab.sandbox.envscrub import SYSLAB_ROOT, scrubbed_env
 from syslab.sandbox.scratch import remove_tree
 from syslab.sandbox.streams import CappedReader
@@ -52,6 +53,11 @@ def data_env(task: Task) -> dict[str, str]:
     first = task.spec.data[0].strip("/")
     path = data_path(first)
     return {"SYSLAB_DATA": str(path)[: -len(first)].rstrip("/")}
+
+
+def trusted_memory_mb(task: Task) -> int:
+    """The trusted process's memory cap: its evaluator's needs are its own, so a generous one."""
+    return max(4096, 2 * task.spec.sandbox.memory_mb)
 
 
 def candidate_limits(task: Task, total_s: float, cpus: list[int] | None = None) -> Limits:
@@ -96,6 +102,7 @@ class SplitSession:
         spec = task.spec
         adapter = (task.root / spec.adapter).read_text(encoding="utf-8") if spec.adapter else None
         self.tdir = Path(tempfile.mkdtemp(prefix="syslab-trusted-"))
+        self.trusted_cgroup: MemoryCgroup | None = None
         ends = sandbox.channel()
         self._cleanup_channel = ends.cleanup
         host_ctl, trusted_ctl = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -136,6 +143,13 @@ class SplitSession:
             )
             if self.cpus:
                 os.sched_setaffinity(self.trusted.pid, self.cpus[:1])
+            # The trusted process decodes hostile replies: bound its memory too, so a reply that
+            # decodes big (or an evaluator bug) cannot take the host down with it.
+            self.trusted_cgroup = (
+                MemoryCgroup.create(trusted_memory_mb(task) << 20) if os.geteuid() == 0 else None
+            )
+            if self.trusted_cgroup is not None:
+                self.trusted_cgroup.add(self.trusted.pid)
         except BaseException:
             self.run.kill()
             raise
@@ -192,6 +206,8 @@ class SplitSession:
         except (ChannelClosed, ValueError) as e:
             code = self.trusted.wait(timeout=5)
             how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            if self.trusted_cgroup is not None and self.trusted_cgroup.oom_killed():
+                how = f"out of memory, limit {trusted_memory_mb(self.task)} MB"
             tail = self.readers[1].text()[-300:].strip().replace("\n", " | ")
             return StageOutcome(
                 "evaluator_error", f"trusted evaluator process ended ({how}): {e} {tail}".strip()
@@ -233,6 +249,8 @@ class SplitSession:
             r.join(timeout=2.0)
         self.ctl.close()
         self._cleanup_channel()
+        if self.trusted_cgroup is not None:
+            self.trusted_cgroup.remove()
         cpus.release(self.cpus)
         remove_tree(self.tdir)
         out = SessionOutput(

@@ -211,6 +211,11 @@ DENIED_SYSCALLS = {  # add_key, request_key, keyctl, sched_setaffinity
     "x86_64": (248, 249, 250, 203),
     "aarch64": (217, 218, 219, 122),
 }
+# socket(AF_UNIX, ...) is denied too: a pathname unix socket is reached by path, and Landlock does not
+# govern connect(); a world-writable one of a host service (D-Bus, journald, ...) would be reachable.
+# socketpair() stays allowed (multiprocessing, and the channel is inherited, not created).
+SOCKET_SYSCALL = {"x86_64": 41, "aarch64": 198}
+AF_UNIX = 1
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 RET_ALLOW, RET_ERRNO = 0x7FFF0000, 0x00050000
 ERRNO_EPERM, ERRNO_ENOSYS = 1, 38
@@ -231,29 +236,39 @@ class _SockFprog(ctypes.Structure):
 
 
 def install_seccomp() -> bool:
-    """Deny DENIED_SYSCALLS with EPERM, and every syscall of a foreign ABI (x32, i386) with ENOSYS.
-
-    Returns False on an architecture without a table (the rest of the jail still applies)."""
+    """Deny DENIED_SYSCALLS and socket(AF_UNIX) with EPERM, and every syscall of a foreign ABI
+    (x32, i386) with ENOSYS. Returns False on an architecture without a table."""
     machine = os.uname().machine
     if machine not in DENIED_SYSCALLS:
         return False
-    denied = DENIED_SYSCALLS[machine]
-    n = len(denied)
     x32 = machine == "x86_64"  # the x32 ABI shares the arch value: its numbers have bit 30 set
-    prog = [
+    # Assembled with symbolic jump targets, resolved below.
+    prog: list[tuple[int, int | str, int | str, int]] = [
         (BPF_LD_ABS_W, 0, 0, 4),  # seccomp_data.arch
-        (BPF_JEQ_K, 1, 0, AUDIT_ARCH[machine]),
-        (BPF_RET_K, 0, 0, RET_ERRNO | ERRNO_ENOSYS),
+        (BPF_JEQ_K, 0, "nosys", AUDIT_ARCH[machine]),
         (BPF_LD_ABS_W, 0, 0, 0),  # seccomp_data.nr
     ]
     if x32:
-        prog.append((BPF_JGE_K, n + 2, 0, 0x40000000))  # -> the ENOSYS after EPERM
-    prog += [(BPF_JEQ_K, n - i, 0, nr) for i, nr in enumerate(denied)]  # -> EPERM
-    prog += [(BPF_RET_K, 0, 0, RET_ALLOW), (BPF_RET_K, 0, 0, RET_ERRNO | ERRNO_EPERM)]
-    if x32:
-        prog.append((BPF_RET_K, 0, 0, RET_ERRNO | ERRNO_ENOSYS))
-    filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
-    fprog = _SockFprog(len(prog), filters)
+        prog.append((BPF_JGE_K, "nosys", 0, 0x40000000))
+    prog += [(BPF_JEQ_K, "eperm", 0, nr) for nr in DENIED_SYSCALLS[machine]]
+    prog += [
+        (BPF_JEQ_K, 0, "allow", SOCKET_SYSCALL[machine]),
+        (BPF_LD_ABS_W, 0, 0, 16),  # seccomp_data.args[0], low 32 bits: the address family
+        (BPF_JEQ_K, "eperm", "allow", AF_UNIX),
+    ]
+    labels = {"allow": len(prog), "eperm": len(prog) + 1, "nosys": len(prog) + 2}
+    prog += [
+        (BPF_RET_K, 0, 0, RET_ALLOW),
+        (BPF_RET_K, 0, 0, RET_ERRNO | ERRNO_EPERM),
+        (BPF_RET_K, 0, 0, RET_ERRNO | ERRNO_ENOSYS),
+    ]
+
+    def offset(at: int, target: int | str) -> int:
+        return target if isinstance(target, int) else labels[target] - at - 1
+
+    code = [(op, offset(i, jt), offset(i, jf), k) for i, (op, jt, jf, k) in enumerate(prog)]
+    filters = (_SockFilter * len(code))(*[_SockFilter(*ins) for ins in code])
+    fprog = _SockFprog(len(code), filters)
     _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
     return True
 

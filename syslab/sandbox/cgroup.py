@@ -117,6 +117,15 @@ class MemoryCgroup:
             return None
         return group
 
+    def add(self, pid: int) -> bool:
+        """Move a running process (and its future children) into the group."""
+        try:
+            with open(self.procs, "w") as f:
+                f.write(str(pid))
+            return True
+        except OSError:
+            return False
+
     def oom_killed(self) -> bool:
         name = "memory.oom_control" if self.version == "v1" else "memory.events"
         for line in _read(self.path / name).splitlines():
