@@ -15,6 +15,10 @@ Layers (each reported by `isolation()`):
   the directory it was installed from — and what the caller mounts), writes
   only in the scratch dir, TCP bind/connect denied (ABI >= 4), no signals or
   abstract unix sockets outside the sandbox (ABI >= 6);
+- seccomp: kernel keyrings (they outlive the process), CPU affinity changes (the
+  candidate stays on the CPUs it was given) and new unix sockets (a host
+  service's world-writable socket is reached by path, which Landlock does not
+  govern) are refused; so is any syscall of a foreign ABI (x32, i386);
 - rlimits: address space, CPU time, file size, open files, processes, no cores;
 - an allowlisted environment (envscrub.py);
 - stdout/stderr drained by threads and capped; wall, CPU and peak memory measured.
@@ -268,6 +272,7 @@ class ProcessSandbox:
             "landlock_net": abi >= 4,
             "landlock_scope": abi >= 6,
             "rlimits": True,
+            "seccomp": os.uname().machine in ("x86_64", "aarch64"),
             "nproc_limit": self.root,
             "env_scrub": True,
             "memory_limit": f"cgroup {cgroup[0]}" if cgroup else "rss watchdog (50 ms)",
