@@ -32,7 +32,7 @@ from pathlib import Path
 from syslab.evaluators.channel import Channel, ChannelClosed, ChannelTimeout
 from syslab.evaluators.harness import SessionOutput, StageOutcome, stage_timeouts
 from syslab.sandbox import cpus
-from syslab.sandbox.base import Limits, Sandbox, SandboxResult
+from syslab.sandbox.base import ChannelEnds, Limits, Sandbox, SandboxResult
 from syslab.sandbox.cgroup import MemoryCgroup
 from syslab.sandbox.envscrub import SYSLAB_ROOT, scrubbed_env
 from syslab.sandbox.scratch import remove_tree
@@ -98,69 +98,26 @@ class SplitSession:
         self.start = time.monotonic()
         self.first = True
         self.candidate_result: SandboxResult | None = None
+        self.init_reply: dict | None = None
         env_data = data_env(task)  # raises FileNotFoundError (a missing data file) before anything starts
         spec = task.spec
         adapter = (task.root / spec.adapter).read_text(encoding="utf-8") if spec.adapter else None
         self.tdir = Path(tempfile.mkdtemp(prefix="syslab-trusted-"))
         self.trusted_cgroup: MemoryCgroup | None = None
+        self.run = None
         ends = sandbox.channel()
         self._cleanup_channel = ends.cleanup
-        host_ctl, trusted_ctl = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        python = sys.executable if sandbox.name == "process" else "python3"
         # Same CPU for both (they take turns): each hand-over is a same-core wakeup.
         self.cpus = cpus.lease(spec.sandbox.cpus) if sandbox.name == "process" else []
         try:
-            self.run = sandbox.start(
-                [python, "-B", str(RUNTIME)],
-                scratch,
-                candidate_limits(task, sum(stage_timeouts(task)), self.cpus or None),
-                mounts=ends.candidate_mounts,
-                env={
-                    **ends.candidate_env,
-                    "SYSLAB_CHANNEL_MAX_BYTES": str(spec.sandbox.max_message_mb << 20),
-                },
-                pass_fds=tuple(ends.candidate_fds),
-            )
-        finally:
-            ends.close_candidate_side()
-        tfd = trusted_ctl.fileno()
-        env = scrubbed_env(self.tdir, gpu=spec.sandbox.gpu)
-        env.update(env_data)
-        env["PYTHONPATH"] = os.pathsep.join([str(SYSLAB_ROOT), str(task.root)])
-        env["SYSLAB_CONTROL_FD"] = str(tfd)
-        key = "SYSLAB_CHANNEL_LISTEN_FD" if ends.listening else "SYSLAB_CHANNEL_FD"
-        env[key] = str(ends.trusted_fd)
-        try:
-            self.trusted = subprocess.Popen(
-                [sys.executable, "-B", "-m", "syslab.evaluators.trusted"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=env,
-                cwd=self.tdir,
-                pass_fds=(tfd, ends.trusted_fd),
-                start_new_session=True,
-            )
-            if self.cpus:
-                os.sched_setaffinity(self.trusted.pid, self.cpus[:1])
-            # The trusted process decodes hostile replies: bound its memory too, so a reply that
-            # decodes big (or an evaluator bug) cannot take the host down with it.
-            self.trusted_cgroup = (
-                MemoryCgroup.create(trusted_memory_mb(task) << 20) if os.geteuid() == 0 else None
-            )
-            if self.trusted_cgroup is not None:
-                self.trusted_cgroup.add(self.trusted.pid)
+            self._start_candidate(scratch, ends)
+            self._start_trusted(ends, env_data)
         except BaseException:
-            self.run.kill()
+            if self.run is not None:
+                self.run.kill()
+                self.run.wait(grace_s=1.0)
+            self._release()
             raise
-        finally:
-            trusted_ctl.close()
-            os.close(ends.trusted_fd)
-        cap = spec.sandbox.max_output_bytes
-        self.readers = [CappedReader(self.trusted.stdout, cap), CappedReader(self.trusted.stderr, cap)]  # type: ignore[arg-type]
-        for r in self.readers:
-            r.start()
-        self.ctl = Channel(host_ctl.detach())
         self._send(
             {
                 "op": "init",
@@ -172,7 +129,73 @@ class SplitSession:
                 "max_message_bytes": spec.sandbox.max_message_mb << 20,
             }
         )
-        self.init_reply: dict | None = None
+
+    def _start_candidate(self, scratch: Path, ends: ChannelEnds) -> None:
+        spec = self.task.spec
+        python = sys.executable if self.sandbox.name == "process" else "python3"
+        try:
+            self.run = self.sandbox.start(
+                [python, "-B", str(RUNTIME)],
+                scratch,
+                candidate_limits(self.task, sum(stage_timeouts(self.task)), self.cpus or None),
+                mounts=ends.candidate_mounts,
+                env={
+                    **ends.candidate_env,
+                    "SYSLAB_CHANNEL_MAX_BYTES": str(spec.sandbox.max_message_mb << 20),
+                },
+                pass_fds=tuple(ends.candidate_fds),
+            )
+        finally:
+            ends.close_candidate_side()
+
+    def _start_trusted(self, ends: ChannelEnds, env_data: dict[str, str]) -> None:
+        spec = self.task.spec
+        host_ctl, trusted_ctl = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        tfd = trusted_ctl.fileno()
+        env = scrubbed_env(self.tdir, gpu=spec.sandbox.gpu)
+        env.update(env_data)
+        env["PYTHONPATH"] = os.pathsep.join([str(SYSLAB_ROOT), str(self.task.root)])
+        env["SYSLAB_CONTROL_FD"] = str(tfd)
+        env["SYSLAB_CHANNEL_LISTEN_FD" if ends.listening else "SYSLAB_CHANNEL_FD"] = str(ends.trusted_fd)
+        try:
+            self.trusted = subprocess.Popen(
+                [sys.executable, "-B", "-m", "syslab.evaluators.trusted"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                cwd=self.tdir,
+                pass_fds=(tfd, ends.trusted_fd),
+                start_new_session=True,
+            )
+        except BaseException:
+            host_ctl.close()
+            raise
+        finally:
+            trusted_ctl.close()
+            os.close(ends.trusted_fd)
+        if self.cpus:
+            os.sched_setaffinity(self.trusted.pid, self.cpus[:1])
+        # The trusted process decodes hostile replies: bound its memory too, so a reply that decodes
+        # big (or an evaluator bug) cannot take the host down with it.
+        if os.geteuid() == 0:
+            self.trusted_cgroup = MemoryCgroup.create(trusted_memory_mb(self.task) << 20)
+            if self.trusted_cgroup is not None:
+                self.trusted_cgroup.add(self.trusted.pid)
+        cap = spec.sandbox.max_output_bytes
+        self.readers = [CappedReader(self.trusted.stdout, cap), CappedReader(self.trusted.stderr, cap)]  # type: ignore[arg-type]
+        for r in self.readers:
+            r.start()
+        self.ctl = Channel(host_ctl.detach())
+
+    def _release(self) -> None:
+        """What this session holds on the host: channel dir, CPU lease, cgroup, temp dir."""
+        self._cleanup_channel()
+        cpus.release(self.cpus)
+        self.cpus = []
+        if self.trusted_cgroup is not None:
+            self.trusted_cgroup.remove()
+        remove_tree(self.tdir)
 
     def _send(self, doc: dict) -> None:
         try:
@@ -248,11 +271,7 @@ class SplitSession:
         for r in self.readers:
             r.join(timeout=2.0)
         self.ctl.close()
-        self._cleanup_channel()
-        if self.trusted_cgroup is not None:
-            self.trusted_cgroup.remove()
-        cpus.release(self.cpus)
-        remove_tree(self.tdir)
+        self._release()
         out = SessionOutput(
             stdout=res.stdout + ("\n[stdout truncated]" if res.stdout_truncated else ""),
             stderr=res.stderr + ("\n[stderr truncated]" if res.stderr_truncated else ""),

@@ -218,7 +218,9 @@ class ProcessRun:
         proc.stderr.close()  # type: ignore[union-attr]
         out, err = self.readers[0].text(), self.readers[1].text()
         oom = self.over_memory
-        peak = max(usage.ru_maxrss * 1024, self.peak_tree_bytes)
+        # Not ru_maxrss: a process's maxrss starts at its parent's RSS when it execs (here, the
+        # host's), so it says nothing about the candidate. The cgroup's peak, or the watchdog's.
+        peak = self.peak_tree_bytes
         if self.cgroup is not None:
             oom = oom or self.cgroup.oom_killed()
             peak = max(peak, self.cgroup.peak_bytes())
