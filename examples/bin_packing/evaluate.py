@@ -48,7 +48,9 @@ def pack(items: np.ndarray, priority: Any) -> int:
         try:
             scores = np.asarray(scores, dtype=np.float64)
         except (TypeError, ValueError, OverflowError):
-            raise InvalidOutput(f"priority returned {type(scores).__name__}, not one number per bin") from None
+            raise InvalidOutput(
+                f"priority returned {type(scores).__name__}, not one number per bin"
+            ) from None
         if scores.shape != candidates.shape:
             raise InvalidOutput(
                 f"priority returned shape {scores.shape} for {len(candidates)} bins (expected one score per bin)"
