@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from syslab.data import DataMissing
 from syslab.evaluators.base import EvaluationResult, Evidence, Failure, FailureKind
 from syslab.sandbox.base import Sandbox
 from syslab.sandbox.scratch import remove_tree
@@ -126,7 +127,7 @@ def evaluate_program(task: Task, code: str, sandbox: Sandbox) -> EvaluationResul
     try:
         try:
             session = _open_session(task, code, sandbox, scratch)
-        except FileNotFoundError as e:  # a missing data file is reported, not raised
+        except (FileNotFoundError, DataMissing) as e:  # a missing data file is reported, not raised
             return _fail(result, "evaluator_error", str(e))
         try:
             _cascade(task, session, result)
