@@ -169,16 +169,17 @@ def worker(program: str, evaluator: str, function: str, adapter: str = "") -> di
 MAX_OUTCOME = 8 * 1024 * 1024
 
 
-def _channel_fd() -> int:
-    fd = os.environ.pop("SYSLAB_CHANNEL_FD", None)
+def _channel_fds() -> list[int]:
+    """The host's channel: inherited fds ("n" or "r,w"; only the last is written) or a socket path."""
+    spec = os.environ.pop("SYSLAB_CHANNEL_FD", None)
     path = os.environ.pop("SYSLAB_CHANNEL_PATH", None)
-    if fd is not None:
-        return int(fd)
+    if spec is not None:
+        return [int(x) for x in spec.split(",")]
     import socket
 
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path or "")
-    return sock.detach()
+    return [sock.detach()]
 
 
 def _read_capped(fd: int) -> bytes:
@@ -214,7 +215,8 @@ def main(argv: list[str]) -> None:
     program, evaluator, function = argv[1:4]
     adapter = os.path.realpath(argv[4]) if len(argv) > 4 and argv[4] else ""
     program, evaluator = os.path.realpath(program), os.path.realpath(evaluator)
-    chan = _channel_fd()
+    fds = _channel_fds()
+    chan = fds[-1]
     try:
         import ctypes
 
@@ -224,7 +226,8 @@ def main(argv: list[str]) -> None:
     hand_r, hand_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # worker
-        os.close(chan)
+        for fd in fds:
+            os.close(fd)
         os.close(hand_r)
         me = os.getpid()
         outcome = worker(program, evaluator, function, adapter)

@@ -182,7 +182,7 @@ def _connect() -> Channel:
     path = os.environ.pop("SYSLAB_CHANNEL_PATH", None)
     limit = int(os.environ.pop("SYSLAB_CHANNEL_MAX_BYTES", "0") or 0) or None
     if fd is not None:
-        chan = Channel(int(fd))
+        chan = Channel.from_spec(fd)
     elif path is not None:
         import socket
 

@@ -83,9 +83,9 @@ class SharedSession:
         payload: bytes | None = None
         try:
             if ends.listening:
-                chan = Channel.accept(ends.trusted_fd, timeout_s, MAX_OUTCOME)
+                chan = Channel.accept(ends.trusted_fds[0], timeout_s, MAX_OUTCOME)
             else:
-                chan = Channel(ends.trusted_fd, MAX_OUTCOME)
+                chan = Channel.from_spec(ends.trusted_spec, MAX_OUTCOME)
             try:
                 payload = chan.recv(max(timeout_s - (time.monotonic() - start), 0.001))
             finally:

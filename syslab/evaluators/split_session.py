@@ -156,7 +156,7 @@ class SplitSession:
         env.update(env_data)
         env["PYTHONPATH"] = os.pathsep.join([str(SYSLAB_ROOT), str(self.task.root)])
         env["SYSLAB_CONTROL_FD"] = str(tfd)
-        env["SYSLAB_CHANNEL_LISTEN_FD" if ends.listening else "SYSLAB_CHANNEL_FD"] = str(ends.trusted_fd)
+        env["SYSLAB_CHANNEL_LISTEN_FD" if ends.listening else "SYSLAB_CHANNEL_FD"] = ends.trusted_spec
         try:
             self.trusted = subprocess.Popen(
                 [sys.executable, "-B", "-m", "syslab.evaluators.trusted"],
@@ -165,7 +165,7 @@ class SplitSession:
                 stderr=subprocess.PIPE,
                 env=env,
                 cwd=self.tdir,
-                pass_fds=(tfd, ends.trusted_fd),
+                pass_fds=(tfd, *ends.trusted_fds),
                 start_new_session=True,
             )
         except BaseException:
@@ -173,7 +173,8 @@ class SplitSession:
             raise
         finally:
             trusted_ctl.close()
-            os.close(ends.trusted_fd)
+            for fd in ends.trusted_fds:
+                os.close(fd)
         if self.cpus:
             os.sched_setaffinity(self.trusted.pid, self.cpus[:1])
         # The trusted process decodes hostile replies: bound its memory too, so a reply that decodes

@@ -70,8 +70,8 @@ def _dumps(doc: dict) -> bytes:
 class Evaluator:
     """One evaluation's trusted side: the candidate handle and the loaded evaluator modules."""
 
-    def __init__(self, channel_fd: int | None, listen_fd: int | None):
-        self.channel_fd, self.listen_fd = channel_fd, listen_fd
+    def __init__(self, channel_spec: str | None, listen_fd: int | None):
+        self.channel_spec, self.listen_fd = channel_spec, listen_fd
         self.candidate: Candidate | None = None
         self.load_error: CandidateError | None = None
         self.modules: dict[str, Any] = {}
@@ -84,7 +84,7 @@ class Evaluator:
         if self.listen_fd is not None:
             chan = Channel.accept(self.listen_fd, float(doc.get("connect_timeout_s", 60)))
         else:
-            chan = Channel(self.channel_fd)
+            chan = Channel.from_spec(self.channel_spec or "")
         chan.max_bytes = int(doc.get("max_message_bytes") or chan.max_bytes)
         self.candidate = Candidate(chan, doc["program"], allow_nonfinite=bool(doc.get("allow_nonfinite")))
         self.candidate._ready(doc.get("adapter"))  # the program (and adapter) load, or CandidateError
@@ -153,9 +153,9 @@ def _not_dumpable() -> None:
 def main() -> None:
     _not_dumpable()
     control = Channel(int(os.environ.pop("SYSLAB_CONTROL_FD")))
-    channel_fd = os.environ.pop("SYSLAB_CHANNEL_FD", None)
+    channel_spec = os.environ.pop("SYSLAB_CHANNEL_FD", None)
     listen_fd = os.environ.pop("SYSLAB_CHANNEL_LISTEN_FD", None)
-    ev = Evaluator(int(channel_fd) if channel_fd else None, int(listen_fd) if listen_fd else None)
+    ev = Evaluator(channel_spec, int(listen_fd) if listen_fd else None)
     try:
         while True:
             doc = json.loads(control.recv())

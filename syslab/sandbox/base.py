@@ -51,12 +51,14 @@ class SandboxResult(BaseModel):
 class ChannelEnds:
     """A channel between the trusted evaluator and the candidate, as a backend provides it.
 
-    The trusted side gets `trusted_fd` (a connected socket, or with `listening` a socket to
-    accept one connection on); the candidate gets `candidate_fds` (inherited) and/or
+    The trusted side gets `trusted_fds` (a connected socket, a read and a write pipe, or with
+    `listening` a socket to accept one connection on), named to it by `trusted_spec`
+    (see Channel.from_spec); the candidate gets `candidate_fds` (inherited) and/or
     `candidate_env` / `candidate_mounts` (a socket path it connects to).
     """
 
-    trusted_fd: int
+    trusted_fds: list[int]
+    trusted_spec: str
     listening: bool = False
     candidate_fds: list[int] = field(default_factory=list)
     candidate_env: dict[str, str] = field(default_factory=dict)

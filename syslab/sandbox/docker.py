@@ -190,8 +190,10 @@ class DockerSandbox:
         if os.geteuid() == 0:
             os.chown(folder, uid, gid)
             os.chown(path, uid, gid)
+        lfd = listener.detach()
         return ChannelEnds(
-            trusted_fd=listener.detach(),
+            trusted_fds=[lfd],
+            trusted_spec=str(lfd),
             listening=True,
             candidate_env={"SYSLAB_CHANNEL_PATH": str(path)},
             candidate_mounts=[Mount(host=folder)],

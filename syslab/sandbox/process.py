@@ -40,7 +40,6 @@ import os
 import random
 import select
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -283,12 +282,14 @@ class ProcessSandbox:
         }
 
     def channel(self) -> ChannelEnds:
-        trusted, candidate = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        cfd = candidate.detach()
+        """Two pipes (a same-core wakeup through a pipe is cheaper than through a socket)."""
+        to_cand_r, to_cand_w = os.pipe()
+        to_trusted_r, to_trusted_w = os.pipe()
         return ChannelEnds(
-            trusted_fd=trusted.detach(),
-            candidate_fds=[cfd],
-            candidate_env={"SYSLAB_CHANNEL_FD": str(cfd)},
+            trusted_fds=[to_trusted_r, to_cand_w],
+            trusted_spec=f"{to_trusted_r},{to_cand_w}",
+            candidate_fds=[to_cand_r, to_trusted_w],
+            candidate_env={"SYSLAB_CHANNEL_FD": f"{to_cand_r},{to_trusted_w}"},
         )
 
     def _config(

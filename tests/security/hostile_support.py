@@ -361,7 +361,8 @@ def other_channel() -> Iterator[str]:
     try:
         yield ends.candidate_env["SYSLAB_CHANNEL_PATH"]
     finally:
-        os.close(ends.trusted_fd)
+        for fd in ends.trusted_fds:
+            os.close(fd)
         ends.cleanup()
 
 
