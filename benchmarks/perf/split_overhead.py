@@ -4,8 +4,9 @@
         [--tasks examples/bin_packing examples/load_balancer benchmarks/adrs/cant_be_late ...]
 
 1. Round trip: this process plays the trusted side and calls a function in a
-   candidate runtime child over the real channel (codec, protocol, socket),
-   pinned to one CPU as the process sandbox does and, for comparison, unpinned.
+   candidate runtime child over the real channel (codec, protocol, two pipes as
+   the process sandbox makes them), pinned to one CPU as the process sandbox
+   does; for comparison over a socketpair (the Docker backend's kind), and unpinned.
    Two calls: `f(x) -> x` (a float each way) and bin packing's
    `priority(item, bins) -> scores` (a float and a small numpy array each way).
 2. Per task: the seed evaluated through `evaluate_program` with the process
@@ -50,8 +51,18 @@ DEFAULT_TASKS = [
 ]
 
 
-def round_trips(calls: int, pin: bool) -> dict[str, dict[str, float]]:
+def _channel_pair(pipes: bool) -> tuple[Channel, Channel]:
+    """(trusted end, candidate end): two pipes as the process sandbox makes them, or a socketpair."""
+    if pipes:
+        to_cand_r, to_cand_w = os.pipe()
+        to_trusted_r, to_trusted_w = os.pipe()
+        return Channel(to_trusted_r, wfd=to_cand_w), Channel(to_cand_r, wfd=to_trusted_w)
     ours, theirs = socket.socketpair()
+    return Channel(ours.detach()), Channel(theirs.detach())
+
+
+def round_trips(calls: int, pin: bool, pipes: bool) -> dict[str, dict[str, float]]:
+    ours, theirs = _channel_pair(pipes)
     cpu = min(os.sched_getaffinity(0))
     saved = os.sched_getaffinity(0)
     pid = os.fork()
@@ -61,13 +72,13 @@ def round_trips(calls: int, pin: bool) -> dict[str, dict[str, float]]:
         if pin:
             os.sched_setaffinity(0, {cpu})
         try:
-            candidate_runtime.serve(Channel(theirs.detach()))
+            candidate_runtime.serve(theirs)
         finally:
             os._exit(0)
     theirs.close()
     if pin:
         os.sched_setaffinity(0, {cpu})
-    cand = Candidate(Channel(ours.detach()), PROGRAM)
+    cand = Candidate(ours, PROGRAM)
     out = {}
     try:
         cand._ready(None)
@@ -144,12 +155,12 @@ def main() -> None:
     args = parser.parse_args()
     print(f"round trip over the candidate channel ({args.calls} calls each):")
     rt = {}
-    for pin in (True, False):
-        label = "same CPU" if pin else "unpinned"
-        rt[label] = round_trips(args.calls, pin)
+    for pin, pipes in ((True, True), (True, False), (False, True)):
+        label = f"{'pipes' if pipes else 'socket'}, {'same CPU' if pin else 'unpinned'}"
+        rt[label] = round_trips(args.calls, pin, pipes)
         for name, stats in rt[label].items():
             print(
-                f"  {label:9s} {name:28s} median {stats['median_us']:6.1f} us  p99 {stats['p99_us']:6.1f} us"
+                f"  {label:18s} {name:26s} median {stats['median_us']:6.1f} us  p99 {stats['p99_us']:6.1f} us"
             )
     print(f"wall time per evaluation of the seed (median of {args.repeats}, alternating):")
     rows = per_task(args.tasks, args.repeats)
