@@ -36,17 +36,9 @@ import os
 import sys
 import traceback
 
-VIOLATION_ERRNOS = {
-    errno.EACCES,
-    errno.EPERM,
-    errno.EROFS,
-    errno.ENETUNREACH,
-    errno.ENETDOWN,
-    errno.EAGAIN,
-    errno.EFBIG,
-    errno.ENOSPC,  # the scratch tmpfs (or /tmp) is full: its size cap
-    errno.EDQUOT,
-}
+from syslab.evaluators.failures import VIOLATION_ERRNOS as _REFUSED
+
+VIOLATION_ERRNOS = _REFUSED | {errno.EAGAIN}  # shared mode: EAGAIN from fork is the process limit
 
 
 def _frames(tb: object) -> list[str]:

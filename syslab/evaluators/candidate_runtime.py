@@ -45,22 +45,11 @@ if (
 from syslab.evaluators import protocol  # noqa: E402
 from syslab.evaluators.channel import Channel, ChannelClosed  # noqa: E402
 from syslab.evaluators.codec import EncodeError  # noqa: E402
-from syslab.evaluators.failures import CandidateRejected  # noqa: E402
+from syslab.evaluators.failures import VIOLATION_ERRNOS, CandidateRejected  # noqa: E402
 
 PROGRAM_FILE = "program.py"
 ADAPTER_FILE = "_syslab_adapter.py"
 MAX_TRACEBACK = 20_000
-# Refused by the sandbox: permissions / Landlock, no network, file size and scratch size caps.
-VIOLATION_ERRNOS = {
-    errno.EACCES,
-    errno.EPERM,
-    errno.EROFS,
-    errno.ENETUNREACH,
-    errno.ENETDOWN,
-    errno.EFBIG,
-    errno.ENOSPC,
-    errno.EDQUOT,
-}
 
 
 def classify(exc: BaseException, loading: bool = False) -> tuple[str, str]:

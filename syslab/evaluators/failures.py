@@ -6,7 +6,24 @@ its sandboxed child, once per evaluation stage.
 
 from __future__ import annotations
 
+import errno
 from enum import Enum
+
+# errno values of an OSError that mean "refused by the sandbox": permissions / Landlock / seccomp,
+# no network, the file size and scratch size caps. (EAGAIN, the process limit, is decided by callers:
+# a thread that cannot start raises it too.)
+VIOLATION_ERRNOS = frozenset(
+    {
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+        errno.EFBIG,
+        errno.ENOSPC,
+        errno.EDQUOT,
+    }
+)
 
 
 class FailureKind(str, Enum):

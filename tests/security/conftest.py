@@ -7,6 +7,10 @@ cannot be built). The Docker base image is built at most once per test session.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from syslab.sandbox.base import Sandbox
@@ -31,3 +35,20 @@ def sandbox_backend(request: pytest.FixtureRequest) -> Sandbox:
     from syslab.sandbox.process import ProcessSandbox
 
     return ProcessSandbox()
+
+
+@pytest.fixture
+def temp_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private temp dir for everything the harness makes (scratch, trusted and channel dirs)."""
+    root = tmp_path_factory.mktemp("redteam")
+    os.chmod(root, 0o755)
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root
+
+
+@pytest.fixture
+def env_canary(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A value only the host's environment holds: no process the candidate can see may show it."""
+    value = "canary-" + os.urandom(8).hex()
+    monkeypatch.setenv("SYSLAB_REDTEAM_CANARY", value)
+    return value

@@ -8,23 +8,12 @@ legitimately reach and expects the LEAK it reports.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
-
-import pytest
 
 from .hostile_support import FAMILIES, RecordingProcessSandbox, build, run_hostile
 
 SANDBOX = RecordingProcessSandbox()
 FAMILY = FAMILIES["decision"]
-
-
-@pytest.fixture
-def temp_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path_factory.mktemp("redteam")
-    os.chmod(root, 0o755)
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
-    return root
 
 
 def leak_of(code: str, temp_root: Path) -> str:

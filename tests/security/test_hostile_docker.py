@@ -9,7 +9,6 @@ engine is reachable.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -65,22 +64,6 @@ def sandbox(docker_sandbox):  # noqa: ANN001, ANN201 - a DockerSandbox that reco
             return run
 
     return RecordingDockerSandbox()
-
-
-@pytest.fixture
-def temp_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path_factory.mktemp("redteam")
-    os.chmod(root, 0o755)
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
-    return root
-
-
-@pytest.fixture
-def env_canary(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A value only the host's environment holds: no process the candidate can see may show it."""
-    value = "canary-" + os.urandom(8).hex()
-    monkeypatch.setenv("SYSLAB_REDTEAM_CANARY", value)
-    return value
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))

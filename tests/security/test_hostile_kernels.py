@@ -11,7 +11,6 @@ kernel_mini (test_hostile_matrix.py, test_hostile_wire.py).
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,14 +35,6 @@ ATTACKS = {
     ),
     "C-nan_output": (("c_nonfinite",), {"VALUE": "math.nan"}, {"wrong_answer", "invalid_output"}),
 }
-
-
-@pytest.fixture
-def temp_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path_factory.mktemp("redteam")
-    os.chmod(root, 0o755)
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
-    return root
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ test_hostile_wire.py, the bundled tasks in test_hostile_real.py, Docker in test_
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,23 +97,6 @@ ATTACKS = [
     Attack("I-nested_reply", ("i_huge",), frozenset({"invalid_output"}), {"VARIANT": "nested", "MB": 4}),
 ]
 CASES = [pytest.param(a, f, id=f"{a.id}-{f}") for a in ATTACKS for f in MINI if f in a.families]
-
-
-@pytest.fixture
-def temp_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private temp dir for everything the harness makes (scratch, trusted and channel dirs)."""
-    root = tmp_path_factory.mktemp("redteam")
-    os.chmod(root, 0o755)
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
-    return root
-
-
-@pytest.fixture
-def env_canary(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A value only the host's environment holds: no process the candidate can see may show it."""
-    value = "canary-" + os.urandom(8).hex()
-    monkeypatch.setenv("SYSLAB_REDTEAM_CANARY", value)
-    return value
 
 
 @pytest.fixture

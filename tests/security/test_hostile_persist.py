@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,14 +35,6 @@ CHANNELS = [
     "files",
 ]
 KEYCTL_INVALIDATE = 21
-
-
-@pytest.fixture
-def temp_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path_factory.mktemp("redteam")
-    os.chmod(root, 0o755)
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
-    return root
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ integers.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,22 +37,6 @@ ATTACKS = {
     "I-liar_objects": (("i_forged_types",), {"VARIANT": "liar"}, {"invalid_output"}),
     "I-huge_integers": (("i_bigint",), {}, {"invalid_output"}),
 }
-
-
-@pytest.fixture
-def temp_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path_factory.mktemp("redteam")
-    os.chmod(root, 0o755)
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
-    return root
-
-
-@pytest.fixture
-def env_canary(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A value only the host's environment holds: no process the candidate can see may show it."""
-    value = "canary-" + os.urandom(8).hex()
-    monkeypatch.setenv("SYSLAB_REDTEAM_CANARY", value)
-    return value
 
 
 DATA = Path(os.environ.get("SYSLAB_DATA", "/work/shared/data"))

@@ -13,7 +13,6 @@ import contextlib
 import math
 import os
 import struct
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,14 +100,6 @@ def trusted_peak() -> Iterator[list[float]]:
     finally:
         done.set()
         thread.join()
-
-
-@pytest.fixture
-def temp_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path_factory.mktemp("redteam")
-    os.chmod(root, 0o755)
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
-    return root
 
 
 @pytest.mark.parametrize("name", sorted(FRAMES))
