@@ -76,8 +76,8 @@ class InProcessCandidate:
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self.function(name)(*args, **kwargs)
 
-    def new(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        return self.function(name)(*args, **kwargs)
+    def new(self, name: str, *args: Any, **kwargs: Any) -> LocalObject:
+        return LocalObject(self.function(name)(*args, **kwargs))
 
     def has(self, name: str) -> bool:
         return callable(getattr(self._adapter, name, None)) or callable(getattr(self._program, name, None))
@@ -89,3 +89,22 @@ class InProcessCandidate:
 
     def close(self) -> None:
         pass
+
+
+class LocalObject:
+    """The `RemoteObject` interface over an object of this process: methods by attribute, `method`,
+    and a `drop` that does nothing."""
+
+    def __init__(self, obj: Any):
+        self._obj = obj
+
+    def method(self, name: str) -> Any:
+        return getattr(self._obj, name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._obj, name)
+
+    def drop(self) -> None:
+        self._obj = None
