@@ -33,9 +33,11 @@ def _process_sandbox() -> Check:
     from syslab.sandbox.process import ProcessSandbox
 
     iso = ProcessSandbox().isolation()
-    layers = [k for k in ("uid_drop", "netns", "pidns", "mountns", "landlock", "landlock_net") if iso.get(k)]
-    missing = [k for k in ("uid_drop", "netns", "pidns", "landlock") if not iso.get(k)]
+    names = ("uid_drop", "netns", "pidns", "mountns", "ipcns", "landlock", "landlock_net", "seccomp")
+    layers = [k for k in names if iso.get(k)]
+    missing = [k for k in ("uid_drop", "netns", "pidns", "ipcns", "landlock", "seccomp") if not iso.get(k)]
     detail = "enforces " + ", ".join(layers or ["rlimits only"])
+    detail += f"; memory limit: {iso.get('memory_limit')}; scratch: {iso.get('scratch')}"
     if missing:
         detail += f"; missing {', '.join(missing)}"
     hint = "run as root for uid drop and namespaces; Landlock needs Linux 5.13+" if missing else ""
