@@ -15,7 +15,8 @@
    process), alternating, `--repeats` times each. Median wall time and the
    ratio split/shared, side by side in one run.
 
-Nothing here is asserted: the figures are printed (and written as JSON with --json).
+ADRS tasks read their data from $SYSLAB_DATA (see syslab.data). Nothing here is asserted: the
+figures are printed (and written as JSON with --json).
 """
 
 from __future__ import annotations
