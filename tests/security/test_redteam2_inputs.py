@@ -1,0 +1,168 @@
+"""Red team 2: what a bundled evaluator lets the candidate *know* or *count* that it must not.
+
+The first pass attacked the machinery (channel, sandbox, host). These attack the tasks: each
+candidate is a plain program (no sandbox escape, nothing forbidden read) that gets an impossible
+score from what the evaluator itself shows it or accepts from it:
+
+- inputs a candidate can predict: a fixed public seed with a generator the candidate can import or
+  restate (eplb's next window, load_balancer's true work, bin_packing's future items);
+- inputs shown twice in one evaluation: the candidate process lives for the whole evaluation, so a
+  replayed spot trace (cant_be_late: the same trace for both deadlines; cant_be_late_multi: the
+  same region trace in several scenarios) is known ahead;
+- a result check that accepts content that is not the input's (llm_sql: added or moved text).
+
+A candidate that gets such knowledge fails with "LEAK: ..."; a check that accepts foreign content
+lets the evaluation succeed. Each test runs the task's own evaluator in-process against a local
+candidate (same protocol and adapter as the sandboxed one: the holes are in the evaluators).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import os
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from syslab.evaluators.failures import CandidateRejected
+from syslab.evaluators.handle import CandidateError
+from syslab.evaluators.local import task_candidate
+from syslab.task import load_task
+
+from .hostile_support import FIXTURES, REPO
+
+RT2 = FIXTURES / "hostile" / "redteam2"
+ADRS = REPO / "benchmarks" / "adrs"
+DATA = Path(os.environ.get("SYSLAB_DATA", "/work/shared/data"))
+_n = itertools.count()
+
+
+def evaluator(task_dir: Path) -> ModuleType:
+    """The task's evaluate.py, loaded as the trusted side loads it (a fresh module)."""
+    spec = importlib.util.spec_from_file_location(
+        f"_rt2_eval_{task_dir.name}_{next(_n)}", task_dir / "evaluate.py"
+    )
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def fixture(name: str, **subs: str) -> str:
+    code = (RT2 / f"{name}.py").read_text()
+    for key, value in subs.items():
+        code = code.replace(f"__{key}__", value)
+    return code
+
+
+@pytest.fixture
+def adrs_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    if not (DATA / "adrs").is_dir():
+        pytest.skip(f"ADRS data not present at {DATA} (see syslab.data for where to get it)")
+    monkeypatch.setenv("SYSLAB_DATA", str(DATA))
+    monkeypatch.chdir(tmp_path)
+
+
+def no_leak(run: Any) -> Any:
+    """Run `run()`; a candidate failure that says LEAK is the hole, shown as the test's failure."""
+    try:
+        return run()
+    except CandidateError as e:
+        assert "LEAK" not in e.message, f"HOLE: {e.message}"
+        raise
+
+
+# -- predictable inputs ---------------------------------------------------------------------
+
+
+def test_eplb_scoring_window_cannot_be_predicted(adrs_data: None) -> None:
+    """eplb scores the placement made from window i on window i+1; the windows come from seed 0 of
+    syslab.adrs.eplb_sim, which the candidate's process may import: it knows window i+1 (and can
+    precompute every answer at import, so its timed calls cost only the hand-over)."""
+    task = load_task(ADRS / "eplb")
+    code = task.seed_code + "\n\n" + fixture("eplb_future")
+    with task_candidate(task, code) as cand:
+        metrics = no_leak(lambda: evaluator(task.root).evaluate(cand, placements=1))
+    assert metrics["placements"] == 1.0
+
+
+def test_eplb_time_counts_every_call(adrs_data: None) -> None:
+    """eplb's score charges the algorithm's time (the leaderboard: the mean); syslab takes the median
+    call time, so just under half the calls (7 of 15) may take any time for free. Over 5 placements,
+    the seed's answers with calls 2 and 4 slower by 0.4 s each (mean +0.16 s) must score lower by
+    about what the formula charges for that time (3+ points), not the same."""
+    task = load_task(ADRS / "eplb")
+    scores = {}
+    for name, code in (
+        ("seed", task.seed_code),
+        ("slow_half", task.seed_code + "\n\n" + fixture("eplb_slow_half", SLEEP="0.4")),
+    ):
+        with task_candidate(task, code) as cand:
+            scores[name] = evaluator(task.root).evaluate(cand, placements=5)
+    seed, slow = scores["seed"], scores["slow_half"]
+    assert slow["balancedness_gpu"] == seed["balancedness_gpu"]
+    assert slow["time_algorithm_s"] > seed["time_algorithm_s"] + 0.12
+    assert seed["score"] - slow["score"] >= 2.0, (
+        f"HOLE: 2 of 5 calls 0.4 s slower cost {seed['score'] - slow['score']:.2f} points "
+        f"(mean time {seed['time_algorithm_s']:.3f} -> {slow['time_algorithm_s']:.3f} s)"
+    )
+
+
+@pytest.mark.parametrize(
+    "task_dir,program,stage",
+    [
+        (REPO / "examples" / "load_balancer", "lb_regenerate", "evaluate_quick"),
+        (REPO / "examples" / "bin_packing", "bp_regenerate", "evaluate_quick"),
+    ],
+    ids=["load_balancer-true_work", "bin_packing-future_items"],
+)
+def test_online_inputs_cannot_be_regenerated(task_dir: Path, program: str, stage: str) -> None:
+    """An online policy must not know the future: not the true work of a request (load_balancer's
+    evaluator says it never leaves the trusted process), not the next items (bin_packing). Both
+    draw their inputs from fixed public seeds, so a candidate that restates the generator has them."""
+    task = load_task(task_dir)
+    with task_candidate(task, fixture(program)) as cand:
+        metrics = no_leak(lambda: getattr(evaluator(task.root), stage)(cand))
+    assert metrics
+
+
+# -- inputs shown twice ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "problem,stage",
+    [("cant_be_late", "evaluate_quick"), ("cant_be_late_multi", "evaluate")],
+    ids=["single_region-both_deadlines", "multi_region-shared_region_traces"],
+)
+def test_spot_trace_is_never_shown_twice(problem: str, stage: str, adrs_data: None) -> None:
+    """Spot availability is the future the strategy must not see. A candidate process that remembers
+    what it was shown must never be shown the same trace again in one evaluation (cant_be_late runs
+    each trace for deadline 52 h and then 70 h; cant_be_late_multi reuses region traces across
+    scenarios; the quick stage's traces are the main stage's too, and `reload()` keeps the process)."""
+    task = load_task(ADRS / problem)
+    with task_candidate(task, fixture("spot_replay")) as cand:
+        metrics = no_leak(lambda: getattr(evaluator(task.root), stage)(cand))
+    assert metrics["score"] >= 0.0
+
+
+# -- checks that accept foreign content --------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["pad", "sort"])
+def test_llm_sql_result_must_be_the_table_reordered(variant: str, adrs_data: None) -> None:
+    """llm_sql asks for the table's columns (and rows) reordered. Its check only counts characters
+    over the whole table, so a reply may add a long common prefix to every row ("pad") or deal the
+    table's sorted characters back into rows ("sort") and reach a hit rate no reordering can."""
+    task = load_task(ADRS / "llm_sql")
+    with task_candidate(task, fixture("llm_sql_reshape", VARIANT=variant)) as cand:
+        try:
+            metrics = evaluator(task.root).evaluate(cand, ["beer.csv"])
+        except CandidateRejected:
+            return  # rejected: the check holds
+    pytest.fail(
+        f"HOLE: a {variant!r} table that is not a reordering of beer.csv was scored: "
+        f"hit rate {metrics['hit_rate']:.3f} (baseline {metrics['baseline_hit_rate']:.3f}), "
+        f"score {metrics['score']:.1f}"
+    )
