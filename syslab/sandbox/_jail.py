@@ -207,9 +207,11 @@ def private_scratch(workdir: str, size_mb: int, uid: int) -> None:
 # Kernel keyrings outlive the process and are keyed by uid (state for the next candidate with the
 # same uid); CPU affinity is how the sandbox holds a candidate to its CPUs.
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
-DENIED_SYSCALLS = {  # add_key, request_key, keyctl, sched_setaffinity
-    "x86_64": (248, 249, 250, 203),
-    "aarch64": (217, 218, 219, 122),
+# io_uring (setup, enter, register) goes too: its operations (IORING_OP_SOCKET, _CONNECT, ...) would
+# do what the filtered syscalls do without making them, and its SQPOLL thread can run on any CPU.
+DENIED_SYSCALLS = {  # add_key, request_key, keyctl, sched_setaffinity, io_uring_setup/enter/register
+    "x86_64": (248, 249, 250, 203, 425, 426, 427),
+    "aarch64": (217, 218, 219, 122, 425, 426, 427),
 }
 # socket(AF_UNIX, ...) is denied too: a pathname unix socket is reached by path, and Landlock does not
 # govern connect(); a world-writable one of a host service (D-Bus, journald, ...) would be reachable.

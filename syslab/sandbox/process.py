@@ -16,9 +16,10 @@ Layers (each reported by `isolation()`):
   only in the scratch dir, TCP bind/connect denied (ABI >= 4), no signals or
   abstract unix sockets outside the sandbox (ABI >= 6);
 - seccomp: kernel keyrings (they outlive the process), CPU affinity changes (the
-  candidate stays on the CPUs it was given) and new unix sockets (a host
+  candidate stays on the CPUs it was given), new unix sockets (a host
   service's world-writable socket is reached by path, which Landlock does not
-  govern) are refused; so is any syscall of a foreign ABI (x32, i386);
+  govern) and io_uring (which would do the same without those syscalls) are
+  refused; so is any syscall of a foreign ABI (x32, i386);
 - rlimits: address space, CPU time, file size, open files, processes, no cores;
 - an allowlisted environment (envscrub.py);
 - stdout/stderr drained by threads and capped; wall, CPU and peak memory measured.
