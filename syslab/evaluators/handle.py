@@ -38,10 +38,26 @@ CANDIDATE_KINDS = {
 }
 
 
+MAX_MESSAGE, MAX_TRACEBACK = 2000, 20_000
+ID_LIMIT = 1 << 32  # function and object ids the candidate hands out are u32s on the wire
+
+
+def _id(value: object, what: str) -> int:
+    """An id the candidate process handed out, checked (it is the candidate's to forge)."""
+    if type(value) is not int or not 0 <= value < ID_LIMIT:
+        raise CandidateError("invalid_output", f"the candidate process answered {what} with {value!r:.60}")
+    return value
+
+
 class CandidateError(CandidateRejected):
     """The candidate failed a call (raised, returned something that is not allowed, or died)."""
 
     def __init__(self, kind: str, message: str, traceback: str = "", gone: bool = False):
+        # The candidate writes these: keep what a person reads, not what it chose to send.
+        if len(message) > MAX_MESSAGE:
+            message = message[:MAX_MESSAGE] + f" ... [{len(message) - MAX_MESSAGE} more characters]"
+        if len(traceback) > MAX_TRACEBACK:
+            traceback = "[...]\n" + traceback[-MAX_TRACEBACK:]
         super().__init__(message)
         self.kind = FailureKind(kind if kind in CANDIDATE_KINDS else "runtime")
         self.message = message
@@ -133,8 +149,8 @@ class Candidate:
 
     def new(self, name: str, *args: Any, **kwargs: Any) -> RemoteObject:
         """Call factory `name` and keep its result in the candidate process as a remote object."""
-        fid = self._op("bind", name)
-        return RemoteObject(self, self._op("new", fid, args, kwargs), self._generation)
+        fid = _id(self._op("bind", name), "a bind")
+        return RemoteObject(self, _id(self._op("new", fid, args, kwargs), "a new object"), self._generation)
 
     def has(self, name: str) -> bool:
         return bool(self._op("has", name))
@@ -164,13 +180,13 @@ class RemoteFunction:
 
     def __init__(self, cand: Candidate, name: str):
         self._cand, self.name = cand, name
-        self._fid = cand._op("bind", name)
+        self._fid = _id(cand._op("bind", name), "a bind")
         self._gen = cand._generation
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         cand = self._cand
         if self._gen != cand._generation:
-            self._fid = cand._op("bind", self.name)
+            self._fid = _id(cand._op("bind", self.name), "a bind")
             self._gen = cand._generation
         return cand._call(self._fid, args, kwargs)
 
@@ -193,7 +209,7 @@ class RemoteObject:
             raise CandidateError("runtime", "remote object used after the candidate was reloaded")
         fid = self._methods.get(name)
         if fid is None:
-            fid = self._methods[name] = self._cand._op("bindm", self._oid, name)
+            fid = self._methods[name] = _id(self._cand._op("bindm", self._oid, name), "a method bind")
         return fid
 
     def __getattr__(self, name: str) -> RemoteMethod:

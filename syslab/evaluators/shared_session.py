@@ -104,7 +104,7 @@ class SharedSession:
             return None
         try:
             doc = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):
             return StageOutcome("runtime", "malformed outcome from the evaluation process")
         if not isinstance(doc, dict) or not isinstance(doc.get("kind"), str):
             return StageOutcome("runtime", "malformed outcome from the evaluation process")

@@ -206,7 +206,10 @@ class SplitSession:
 
     def _recv(self, timeout_s: float) -> dict:
         data = self.ctl.recv(timeout_s)
-        doc = json.loads(data)
+        try:
+            doc = json.loads(data)
+        except RecursionError:
+            raise ValueError("reply from the trusted evaluator nested too deeply") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("kind"), str):
             raise ValueError("malformed reply from the trusted evaluator")
         return doc
@@ -227,8 +230,12 @@ class SplitSession:
         except ChannelTimeout:
             self._kill()
             return StageOutcome("timeout", f"no result within {timeout_s:g} s (wall clock)")
-        except (ChannelClosed, ValueError) as e:
-            code = self.trusted.wait(timeout=5)
+        except (ChannelClosed, ValueError) as e:  # ValueError: MessageTooLarge, malformed JSON
+            try:
+                code = self.trusted.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._kill()
+                code = self.trusted.wait()
             how = f"signal {-code}" if code < 0 else f"exit code {code}"
             if self.trusted_cgroup is not None and self.trusted_cgroup.oom_killed():
                 how = f"out of memory, limit {trusted_memory_mb(self.task)} MB"

@@ -136,7 +136,7 @@ class Evaluator:
 
 
 def _failure(kind: str, message: str, trace: str = "", gone: bool = False) -> dict:
-    return {"kind": kind, "message": message, "traceback": trace, "gone": gone}
+    return {"kind": kind, "message": message[:4000], "traceback": trace[-40_000:], "gone": gone}
 
 
 def _not_dumpable() -> None:
