@@ -31,7 +31,10 @@ UTILISATION = 0.5  # offered load / total capacity, averaged over bursts
 BURST_FACTOR = 2.5  # arrival rate in a burst, relative to the calm rate
 CALM_MS, BURST_MS = 500.0, 100.0  # mean phase durations (exponential)
 ESTIMATE_SIGMA = 0.3  # lognormal noise of the work estimate the balancer sees
-WORKLOAD_SEEDS = (0, 1)
+# Secret (the candidate cannot read this file): with public seeds a candidate could regenerate the
+# workload and know each request's true work and every future arrival.
+WORKLOAD_SEEDS = (0xAA64981F09A8E56BC9904CCAD5934329, 0x86F0C5802D835714E38045977A1FD372)
+QUICK_SEED = 0xE7D1B9466B2F7E126A0C1C7107E03000
 REQUESTS_PER_WORKLOAD = 10_000
 
 
@@ -121,4 +124,4 @@ def evaluate(
 
 def evaluate_quick(candidate: Candidate) -> dict[str, Any]:
     """Cascade stage 1: one short workload, to reject broken candidates cheaply."""
-    return evaluate(candidate, seeds=(100,), n_requests=1000)
+    return evaluate(candidate, seeds=(QUICK_SEED,), n_requests=1000)

@@ -9,7 +9,9 @@ from syslab.task import load_task
 pytest.importorskip("torch", reason="the eplb interface passes torch tensors (pip install syslab[kernels])")
 
 SEED = seed_code("eplb")
-SEED_BALANCEDNESS = 0.7696815651638228  # the path-based evaluator's, before the split
+# The seed's balancedness on the evaluator's (secret-seed) windows. On the public seed-0 windows the
+# path-based evaluator (before the split) and the split one agreed: 0.7696815651638228.
+SEED_BALANCEDNESS = 0.7693243871011677
 
 # Ignore the node hierarchy and balance all 288 slots globally: more freedom, better GPU balance.
 BETTER = SEED.replace("    if num_groups % num_nodes or n % num_groups:", "    if True:")

@@ -131,6 +131,14 @@ def test_online_inputs_cannot_be_regenerated(task_dir: Path, program: str, stage
 # -- inputs shown twice ----------------------------------------------------------------------
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known hole: one candidate process serves every scenario of an evaluation, and the "
+    "leaderboard's scenario set runs each trace several times (3 overheads x 2 deadlines; the quick "
+    "stage's traces again in the main stage), so a strategy can remember a trace and know its future "
+    "on the replay. Closing it needs a fresh candidate process per trace (cheap with warm templates) "
+    "or lockstep scenarios per trace",
+)
 @pytest.mark.parametrize(
     "problem,stage",
     [("cant_be_late", "evaluate_quick"), ("cant_be_late_multi", "evaluate")],

@@ -1,12 +1,12 @@
 """Evaluator for eplb: GPU balancedness of expert placements on seeded, drifting MoE loads, leaderboard score.
 
 16 windows of 58 layers x 256 experts (syslab.adrs.eplb_sim.generate_windows,
-seed 0); the placement computed from window i is scored on window i+1 (15
+from a seed kept here, secret); the placement computed from window i is scored on window i+1 (15
 placements), 288 physical slots on 32 GPUs in 4 nodes, 8 expert groups.
 Score (leaderboard formula) = 90 * balancedness_gpu + 5 * min(0.002 / t, 2)
-- (min(20 t, 20) if t > 10 ms), t = mean algorithm time in seconds. For a
-repeatable score t is the median call time rounded to whole milliseconds;
-the raw time is reported as `time_algorithm_s`.
+- (min(20 t, 20) if t > 10 ms), t = mean algorithm time in seconds (every call
+counts), rounded to whole milliseconds for a repeatable score; the raw time is
+reported as `time_algorithm_s`.
 
 Split evaluation: the loads cross to the candidate as numpy arrays (adapter.py
 hands the program torch tensors and turns its tensors back into arrays); the
@@ -34,7 +34,9 @@ from syslab.adrs.eplb_sim import (
 from syslab.evaluators.handle import Candidate
 
 NUM_REPLICAS, NUM_GROUPS, NUM_NODES, NUM_GPUS = 288, 8, 4, 32
-WINDOWS, SEED = 16, 0
+# The seed is secret (the candidate cannot read this file, though it can import the generator): with a
+# public seed it could compute window i+1, the load its placement for window i is scored on.
+WINDOWS, SEED = 16, 0x4F334275D6791D70CEB7DB6E208F3A1A
 
 
 @cache
@@ -56,7 +58,7 @@ def evaluate(candidate: Candidate, placements: int = WINDOWS - 1) -> dict[str, A
         gpu_bal.append(g)
         slot_bal.append(s)
     bal = sum(gpu_bal) / len(gpu_bal)
-    t_score = round(statistics.median(times), 3)  # whole milliseconds: repeatable across runs
+    t_score = round(statistics.mean(times), 3)  # every call counts; whole milliseconds: repeatable
     speed, penalty = speed_points(t_score)
     return {
         "score": 90.0 * bal + speed - penalty,

@@ -99,8 +99,30 @@ def options(name: str) -> dict[str, Any]:
     }
 
 
+def _cells(df: pd.DataFrame) -> Counter:
+    """Each row as the multiset of its non-empty cell texts; the table as the multiset of those."""
+    text = df.fillna("").astype(str)
+    return Counter(tuple(sorted(c for c in row if c)) for row in text.itertuples(index=False, name=None))
+
+
+@cache
+def _row_shapes(name: str) -> tuple[Counter, ...]:
+    """The table's rows as cell multisets, for every choice of which col_merge groups are fused."""
+    df, groups = _load(name), DATASETS[name]
+    shapes = []
+    for mask in range(1 << len(groups)):
+        chosen = [g for i, g in enumerate(groups) if mask >> i & 1]
+        shapes.append(_cells(merged(df, chosen)))
+    return tuple(shapes)
+
+
 def _check(name: str, reply: object) -> list[str]:
-    """The returned table's serialised rows; every row there, no cell content dropped."""
+    """The returned table's serialised rows, after checking it is the table reordered.
+
+    Rows may be reordered, cells within a row reordered (columns), and the col_merge groups fused;
+    nothing else: every returned row must hold exactly the cell texts of one original row. (A check
+    on the table's characters alone let a reply add a common prefix to every row, or deal the
+    table's characters back out sorted, and score hits no reordering can.)"""
     try:
         result = from_plain(reply)
     except Exception as e:  # noqa: BLE001 - any reply pandas cannot build into a table is the candidate's
@@ -108,13 +130,13 @@ def _check(name: str, reply: object) -> list[str]:
     original = original_rows(name)
     if len(result) != len(original):
         raise WrongAnswer(f"{name}: {len(result)} rows returned, the table has {len(original)}")
-    rows = row_strings(result)
-    # Every character of the table must still be there: reordering and merging keep content,
-    # dropping or shortening cells does not.
-    lost = Counter("".join(original)) - Counter("".join(rows))
-    if lost:
-        raise WrongAnswer(f"{name}: cell content was dropped ({sum(lost.values())} characters missing)")
-    return rows
+    returned = _cells(result)
+    if not any(returned == shape for shape in _row_shapes(name)):
+        raise WrongAnswer(
+            f"{name}: the returned rows are not the table's rows reordered (cell contents were changed, "
+            "added, dropped or moved between rows)"
+        )
+    return row_strings(result)
 
 
 def evaluate(candidate: Candidate, datasets: list[str] | None = None) -> dict[str, Any]:
