@@ -171,7 +171,7 @@ class Task(BaseModel):
 UNVERIFIED_NOTE = "unverified: the candidate shared the scorer's process (OpenEvolve-style evaluator)"
 
 
-def _takes_candidate(root: Path, entry: str) -> bool | None:
+def takes_candidate(root: Path, entry: str) -> bool | None:
     """Does the entry's function take a Candidate handle? None if the file cannot be read/parsed."""
     file_part, name = entry.split(":", 1)
     try:
@@ -195,7 +195,7 @@ def _takes_candidate(root: Path, entry: str) -> bool | None:
 
 
 def _detect_mode(root: Path, entry: str) -> str:
-    return "split" if _takes_candidate(root, entry) else "shared"
+    return "split" if takes_candidate(root, entry) else "shared"
 
 
 def load_task(task_dir: str | Path) -> Task:
@@ -226,7 +226,7 @@ def load_task(task_dir: str | Path) -> Task:
     if spec.adapter is not None and not (root / spec.adapter).is_file():
         raise SpecError(toml_path, "adapter", f"adapter file {spec.adapter!r} not found in {root}")
     if spec.mode == "auto":
-        kinds = {e: _takes_candidate(root, e) for e in [spec.evaluator] + [s.entry for s in spec.stages]}
+        kinds = {e: takes_candidate(root, e) for e in [spec.evaluator] + [s.entry for s in spec.stages]}
         if len({k for k in kinds.values() if k is not None}) > 1:
             shown = ", ".join(f"{e} {'takes a candidate' if k else 'takes a path'}" for e, k in kinds.items())
             raise SpecError(toml_path, "stages", f"every stage must use one evaluation mode ({shown})")

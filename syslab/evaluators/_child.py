@@ -1,6 +1,7 @@
 """In-sandbox runner of shared (unverified) mode: one OpenEvolve-style evaluator call.
 
-    python _child.py <program.py> <evaluator.py> <function> [adapter.py]   (SYSLAB_CHANNEL_FD or _PATH set)
+    python _child.py <program.py> <evaluator.py> <function> [adapter.py] [candidate|path]
+                                                          (SYSLAB_CHANNEL_FD or _PATH set)
 
 The evaluator takes the program's path (OpenEvolve style) or, written for split mode, a
 candidate handle: it then gets an `InProcessCandidate` over the program loaded right here.
@@ -103,21 +104,7 @@ def _jsonable(value: object) -> object:
         return {"__unserializable__": f"{type(value).__name__}: {str(value)[:200]}"}
 
 
-def _takes_candidate(fn: object) -> bool:
-    import inspect
-
-    try:
-        params = list(inspect.signature(fn).parameters.values())  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    if not params:
-        return False
-    hint = params[0].annotation
-    hint = hint if isinstance(hint, str) else getattr(hint, "__name__", "")
-    return params[0].name == "candidate" or hint.split(".")[-1] == "Candidate"
-
-
-def worker(program: str, evaluator: str, function: str, adapter: str = "") -> dict:
+def worker(program: str, evaluator: str, function: str, adapter: str = "", handle: bool = False) -> dict:
     """Run the evaluation; never raises."""
     task_dir = os.path.dirname(evaluator)
     try:
@@ -146,7 +133,7 @@ def worker(program: str, evaluator: str, function: str, adapter: str = "") -> di
             "traceback": traceback.format_exc(),
         }
     try:
-        if _takes_candidate(fn):  # a split-style evaluator, run shared: the program in this process
+        if handle:  # a split-style evaluator, run shared: the program in this process
             from syslab.evaluators.inprocess import InProcessCandidate
 
             raw = fn(InProcessCandidate(program, adapter or None))
@@ -206,6 +193,7 @@ def _worker_outcome(status: int, data: bytes) -> dict:
 def main(argv: list[str]) -> None:
     program, evaluator, function = argv[1:4]
     adapter = os.path.realpath(argv[4]) if len(argv) > 4 and argv[4] else ""
+    handle = len(argv) > 5 and argv[5] == "candidate"  # the host read the evaluator's signature
     program, evaluator = os.path.realpath(program), os.path.realpath(evaluator)
     fds = _channel_fds()
     chan = fds[-1]
@@ -222,7 +210,7 @@ def main(argv: list[str]) -> None:
             os.close(fd)
         os.close(hand_r)
         me = os.getpid()
-        outcome = worker(program, evaluator, function, adapter)
+        outcome = worker(program, evaluator, function, adapter, handle)
         if os.getpid() != me:  # a forked copy of the candidate unwound into our code
             os._exit(1)
         sys.stdout.flush()

@@ -10,55 +10,37 @@ are unverified like every shared-mode score.
 
 from __future__ import annotations
 
-import itertools
-import sys
 import time
-import types
 from pathlib import Path
 from typing import Any
 
+from syslab.evaluators.candidate_runtime import Runtime
 from syslab.evaluators.failures import InvalidOutput
-
-_names = itertools.count()
-
-
-def _exec(path: Path, source: str, name: str) -> types.ModuleType:
-    module = types.ModuleType(name)
-    module.__file__ = str(path)
-    sys.modules[name] = module
-    exec(compile(source, str(path), "exec"), module.__dict__)
-    return module
 
 
 class InProcessCandidate:
-    """The `Candidate` interface over a module loaded into this process (see the module docstring)."""
+    """The `Candidate` interface over a module loaded into this process (see the module docstring).
+
+    Loading and name resolution are the candidate runtime's own (`Runtime`), so both modes see the
+    program and the adapter the same way."""
 
     def __init__(self, program_path: str | Path, adapter_path: str | Path | None = None):
-        self._path = Path(program_path)
-        self._adapter_path = Path(adapter_path) if adapter_path else None
-        self.source = self._path.read_text(encoding="utf-8")
+        self.source = Path(program_path).read_text(encoding="utf-8")
+        adapter = Path(adapter_path).read_text(encoding="utf-8") if adapter_path else None
+        self._runtime = Runtime(self.source, adapter)
         self.calls = 0
         self.elapsed_s = 0.0
         self.timeout_s: float | None = None
         self.reload()
 
     def reload(self) -> None:
-        n = next(_names)
-        self._adapter = None
-        if self._adapter_path is not None:
-            src = self._adapter_path.read_text(encoding="utf-8")
-            self._adapter = _exec(self._adapter_path, src, f"syslab_adapter_{n}")
-        self._program = _exec(self._path, self.source, f"syslab_program_{n}")
+        self._runtime.load()
 
     def _resolve(self, name: str) -> Any:
-        fn = getattr(self._adapter, name, None)
-        if callable(fn):
-            program = self._program
-            return lambda *args, **kwargs: fn(program, *args, **kwargs)
-        fn = getattr(self._program, name, None)
-        if not callable(fn):
-            raise InvalidOutput(f"the program defines no function {name!r}")
-        return fn
+        try:
+            return self._runtime._resolve(name)
+        except LookupError:
+            raise InvalidOutput(f"the program defines no function {name!r}") from None
 
     def function(self, name: str) -> Any:
         fn = self._resolve(name)
@@ -80,12 +62,16 @@ class InProcessCandidate:
         return LocalObject(self.function(name)(*args, **kwargs))
 
     def has(self, name: str) -> bool:
-        return callable(getattr(self._adapter, name, None)) or callable(getattr(self._program, name, None))
+        try:
+            self._runtime._resolve(name)
+            return True
+        except LookupError:
+            return False
 
     def get(self, name: str) -> Any:
-        if not hasattr(self._program, name):
+        if not hasattr(self._runtime.program, name):
             raise InvalidOutput(f"the program defines no {name!r}")
-        return getattr(self._program, name)
+        return getattr(self._runtime.program, name)
 
     def close(self) -> None:
         pass

@@ -20,7 +20,7 @@ from syslab.evaluators.channel import Channel, ChannelClosed, ChannelTimeout, Me
 from syslab.evaluators.harness import PROGRAM_FILE, SessionOutput, StageOutcome, stage_timeouts
 from syslab.evaluators.split_session import data_env
 from syslab.sandbox.base import Limits, Mount, Sandbox, SandboxResult
-from syslab.task import Task
+from syslab.task import Task, takes_candidate
 
 CHILD = Path(__file__).with_name("_child.py")
 MAX_OUTCOME = 16 * 1024 * 1024
@@ -66,7 +66,17 @@ class SharedSession:
         file_part, function = entry.split(":", 1)
         python = sys.executable if self.sandbox.name == "process" else "python3"
         adapter = str(self.task.root / self.task.spec.adapter) if self.task.spec.adapter else ""
-        cmd = [python, "-B", str(CHILD), PROGRAM_FILE, str(self.task.root / file_part), function, adapter]
+        style = "candidate" if takes_candidate(self.task.root, entry) else "path"
+        cmd = [
+            python,
+            "-B",
+            str(CHILD),
+            PROGRAM_FILE,
+            str(self.task.root / file_part),
+            function,
+            adapter,
+            style,
+        ]
         ends = self.sandbox.channel()
         start = time.monotonic()
         try:
