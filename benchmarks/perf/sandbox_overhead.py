@@ -1,6 +1,7 @@
 """Per-evaluation sandbox overhead: process vs docker vs ray+process, side by side, one run.
 
-A trivial task (the evaluator returns a constant; the candidate does nothing) is evaluated
+A trivial task (the evaluator returns a constant; the candidate does nothing) is evaluated, in
+shared mode (one process) and in split mode (trusted + candidate process, one call),
 `--n` times, one at a time, through `evaluate_program` with each backend, so what is timed
 is the sandbox's own cost: jail/container setup, the child runner, teardown. Also timed:
 the bare `sandbox.run(["true"])` for the two sandboxes, and Ray with `--workers` workers
@@ -33,14 +34,16 @@ description = "Constant evaluator: measures sandbox overhead only."
 direction = "maximize"
 """
 SEED = "# EVOLVE-BLOCK-START\nX = 1\n# EVOLVE-BLOCK-END\n"
-EVALUATOR = "def evaluate(program_path):\n    return {'x': 1.0}\n"
+EVALUATOR = "def evaluate(program_path):\n    return {'x': 1.0}\n"  # shared mode: one process
+# Split mode: the trusted process and the sandboxed candidate process (one call each way).
+EVALUATOR_SPLIT = "def evaluate(candidate):\n    return {'x': float(candidate.get('X'))}\n"
 
 
-def make_task(root: Path) -> Path:
+def make_task(root: Path, evaluator: str = EVALUATOR) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "task.toml").write_text(TASK_TOML)
     (root / "seed.py").write_text(SEED)
-    (root / "evaluate.py").write_text(EVALUATOR)
+    (root / "evaluate.py").write_text(evaluator)
     return root
 
 
@@ -73,6 +76,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="syslab-bench-"))
     task = load_task(make_task(tmp / "trivial"))
+    split_task = load_task(make_task(tmp / "trivial_split", EVALUATOR_SPLIT))
     code = task.seed_code
     scratch = tmp / "scratch"
     scratch.mkdir()
@@ -88,6 +92,9 @@ def main() -> None:
         lambda: proc.run(["true"], scratch, Limits(timeout_s=10)), args.n
     )
     results["process: evaluate_program"] = timed(lambda: check(evaluate_program(task, code, proc)), args.n)
+    results["process: evaluate_program, split"] = timed(
+        lambda: check(evaluate_program(split_task, code, proc)), args.n
+    )
 
     from syslab.sandbox.images import docker_ready
 
@@ -100,6 +107,9 @@ def main() -> None:
             lambda: dock.run(["true"], scratch, Limits(timeout_s=10)), args.n
         )
         results["docker: evaluate_program"] = timed(lambda: check(evaluate_program(task, code, dock)), args.n)
+        results["docker: evaluate_program, split"] = timed(
+            lambda: check(evaluate_program(split_task, code, dock)), args.n
+        )
     else:
         results["docker: evaluate_program"] = detail
 

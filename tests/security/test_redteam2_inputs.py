@@ -89,10 +89,11 @@ def test_eplb_scoring_window_cannot_be_predicted(adrs_data: None) -> None:
 
 
 def test_eplb_time_counts_every_call(adrs_data: None) -> None:
-    """eplb's score charges the algorithm's time (the leaderboard: the mean); syslab takes the median
-    call time, so just under half the calls (7 of 15) may take any time for free. Over 5 placements,
-    the seed's answers with calls 2 and 4 slower by 0.4 s each (mean +0.16 s) must score lower by
-    about what the formula charges for that time (3+ points), not the same."""
+    """eplb's score charges the algorithm's time as the mean of every call (with a median, just under
+    half the calls could take any time for free). Over 5 placements, the seed's answers with calls 2
+    and 4 slower by 0.4 s each (mean +0.16 s) must score lower by about what the formula charges for
+    that time (~3 points). The two runs are timed apart on a shared machine: the bounds leave half
+    of the expected difference as margin."""
     task = load_task(ADRS / "eplb")
     scores = {}
     for name, code in (
@@ -103,8 +104,8 @@ def test_eplb_time_counts_every_call(adrs_data: None) -> None:
             scores[name] = evaluator(task.root).evaluate(cand, placements=5)
     seed, slow = scores["seed"], scores["slow_half"]
     assert slow["balancedness_gpu"] == seed["balancedness_gpu"]
-    assert slow["time_algorithm_s"] > seed["time_algorithm_s"] + 0.12
-    assert seed["score"] - slow["score"] >= 2.0, (
+    assert slow["time_algorithm_s"] > seed["time_algorithm_s"] + 0.08
+    assert seed["score"] - slow["score"] >= 1.5, (
         f"HOLE: 2 of 5 calls 0.4 s slower cost {seed['score'] - slow['score']:.2f} points "
         f"(mean time {seed['time_algorithm_s']:.3f} -> {slow['time_algorithm_s']:.3f} s)"
     )
