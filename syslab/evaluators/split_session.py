@@ -107,7 +107,9 @@ class SplitSession:
         self.run = None
         ends = sandbox.channel()
         self._cleanup_channel = ends.cleanup
-        # Same CPU for both (they take turns): each hand-over is a same-core wakeup.
+        # Same CPU for both once they run (they take turns): each hand-over is a same-core wakeup.
+        # The candidate is pinned from its start, the trusted process after the program loaded, so
+        # the two interpreters start in parallel.
         self.cpus = cpus.lease(spec.sandbox.cpus) if sandbox.name == "process" else []
         try:
             self._start_candidate(scratch, ends)
@@ -175,8 +177,6 @@ class SplitSession:
             trusted_ctl.close()
             for fd in ends.trusted_fds:
                 os.close(fd)
-        if self.cpus:
-            os.sched_setaffinity(self.trusted.pid, self.cpus[:1])
         # The trusted process decodes hostile replies: bound its memory too, so a reply that decodes
         # big (or an evaluator bug) cannot take the host down with it.
         if os.geteuid() == 0:
@@ -224,6 +224,11 @@ class SplitSession:
                     return StageOutcome("timeout", f"the program did not load within {STARTUP_S:g} s")
                 if self.init_reply["kind"] != "ok":
                     return self._outcome(self.init_reply)
+                if self.cpus:  # both started in parallel; from now on they take turns on one CPU
+                    try:
+                        os.sched_setaffinity(self.trusted.pid, self.cpus[:1])
+                    except OSError:
+                        pass
             self._send({"op": "stage", "name": name, "entry": entry, "fresh": not self.first})
             self.first = False
             reply = self._recv(timeout_s)
