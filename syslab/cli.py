@@ -19,7 +19,10 @@ app = typer.Typer(
 # Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default. Emoji codes
 # off: printed text is often the candidate's (see syslab.terminal), ":x:" should stay ":x:".
 console = Console(width=None if sys.stdout.isatty() else 160, emoji=False)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, emoji=False)
+# Errors and warnings stay one line when piped, however long the path they name.
+err = Console(
+    stderr=True, width=None if sys.stderr.isatty() else 160, soft_wrap=not sys.stderr.isatty(), emoji=False
+)
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 BENCHMARKS_DIR = Path(__file__).resolve().parent.parent / "benchmarks"

@@ -102,11 +102,13 @@ def test_eval_json_escapes_every_control_and_round_trips() -> None:
 
 
 def test_run_show_with_a_hostile_seed(tmp_path: Path) -> None:
-    res = cli("run", HOSTILE, "-q", "--proposer", "mutate", "--out", tmp_path, "--name", "hostile")
+    out = tmp_path / ("deep-" * 12)  # a long path: the error must still be one unbroken line
+    res = cli("run", HOSTILE, "-q", "--proposer", "mutate", "--out", out, "--name", "hostile")
     assert res.exit_code == 2
     assert "seed program failed evaluation" in res.stderr
+    assert res.stderr.count("\n") == 1, res.stderr
     assert_shown_not_sent(res.output, "[bold green]valid[/]", "\\x1b[1A")
-    shown = cli("show", tmp_path / "hostile", "--all")
+    shown = cli("show", out / "hostile", "--all")
     assert shown.exit_code == 0
     assert_shown_not_sent(shown.stdout, "[bold green]valid[/]", "\\x1b[1A\\x1b[2K", "runtime")
 
