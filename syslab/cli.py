@@ -58,7 +58,15 @@ def run(
     task_dir: str | None = typer.Argument(
         None, help="Task directory or bundled task name (default: bin_packing)."
     ),
-    budget: int | None = typer.Option(None, "--budget", "-n", help="Max evaluations (default: the task's)."),
+    budget: int | None = typer.Option(
+        None,
+        "--budget",
+        "-n",
+        help="Max evaluations, the seed's included (default: the task's). An evaluation is one program "
+        "run through the task's evaluator, passed or failed; proposals that yield no program "
+        "(unparsable, failed patch, duplicate, LLM error) are attempts, capped at "
+        "budget.max_attempts_factor (3) x this.",
+    ),
     workers: int | None = typer.Option(None, "--workers", "-w", help="Evaluations in parallel."),
     seed: int | None = typer.Option(None, "--seed", "-s", help="Random seed."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Directory for run artifacts (default runs/)."),
@@ -69,7 +77,12 @@ def run(
     sandbox: str | None = typer.Option(None, "--sandbox", help="process | docker."),
     executor: str | None = typer.Option(None, "--executor", help="local | ray."),
     ray_address: str | None = typer.Option(None, "--ray-address", help="Existing Ray cluster address."),
-    wall_time: float | None = typer.Option(None, "--wall-time", help="Stop after this many seconds."),
+    wall_time: float | None = typer.Option(
+        None,
+        "--wall-time",
+        help="Seconds after which no new proposal is made (this session; the seed's evaluation "
+        "included); candidates already in the pipeline are still evaluated and recorded, none is killed.",
+    ),
     replay: Path | None = typer.Option(
         None, "--replay", help="Re-run a finished run from its recorded LLM answers."
     ),
@@ -79,7 +92,18 @@ def run(
     name: str | None = typer.Option(None, "--name", help="Run directory name."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Run an evolution on a task and record every attempt."""
+    """Run an evolution on a task and record every attempt.
+
+    --budget counts evaluations: the seed's, then one per candidate program
+    run through the task's evaluator, passed or failed (syntax, runtime,
+    timeout, sandbox violation, invalid output). All of a task's cascade
+    stages are one evaluation; a Ray retry after a lost worker is the same one.
+    A proposal that yields no program (an answer that does not parse or apply,
+    a duplicate, an LLM error) is recorded as a node and counts as an attempt
+    only; attempts stop at budget.max_attempts_factor (3) x the budget.
+    --wall-time, cost and token limits stop new proposals; candidates already
+    in the pipeline are evaluated and recorded, none is killed.
+    """
     from syslab.config import build_config, env_overrides
     from syslab.run import run_evolution
     from syslab.task import load_task
@@ -130,10 +154,19 @@ def run(
 @app.command()
 def resume(
     run_dir: Path = typer.Argument(..., help="Run directory to continue."),
-    more: int | None = typer.Option(None, "--more", help="Raise the evaluation budget by this many."),
+    more: int | None = typer.Option(
+        None,
+        "--more",
+        help="Raise the run's evaluation budget by this many evaluations (the attempt cap rises with it).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
-    """Continue a stopped or killed run; nothing completed is lost or repeated."""
+    """Continue a stopped or killed run; nothing completed is lost or repeated.
+
+    Evaluations recorded before count against the budget (--more raises it);
+    a candidate cut off mid-evaluation is evaluated again and counts once.
+    Wall time, cost and tokens count from this session's start.
+    """
     from syslab.run import resume_run
     from syslab.views import open_run
 

@@ -41,7 +41,7 @@ class RunResult:
     best_score: float | None
     best_metrics: dict[str, float]
     seed_score: float | None
-    evaluations: int
+    evaluations: int  # evaluations recorded, the seed's included: what the budget counts
     nodes: int
     failures: dict[str, int]
     stop_reason: str
@@ -50,6 +50,7 @@ class RunResult:
     history: list[tuple[int, float | None, float | None]] = field(default_factory=list)
     spend: dict[str, dict[str, float]] = field(default_factory=dict)
     verified: bool = False  # the manifest's: True only for a split-mode run (see syslab.artifacts.provenance)
+    attempts: int = 0  # proposals asked of the proposer, including those that yielded nothing to evaluate
 
 
 class LoopState(TypedDict):
@@ -111,7 +112,8 @@ class Run:
         )
         self.engine.checkpoint_every = config.pipeline.checkpoint_every
         self.engine.max_duplicate_retries = settings.max_duplicate_retries
-        self.engine.may_attempt = self.may_attempt
+        # A duplicate's re-ask is a new proposal: none once a stop condition holds (wall time, cost).
+        self.engine.may_attempt = lambda: self.may_attempt() and not self.budget_stop()
         self.progress = Progress(enabled=config.progress, total=self.budget_evals, task=task)
         self.engine.on_record = self._on_record
         self.stop_reason = ""
@@ -252,6 +254,11 @@ class Run:
         self.progress.update(seed, self.engine)
 
     def loop(self) -> RunResult:
+        # The budget in force (raised by `resume --more`) is the manifest's: the next --more adds to it.
+        config = self.store.manifest.config
+        budget = self.config.budget.model_dump(mode="json")
+        if config.get("budget") != budget:
+            self.store.update_manifest(config={**config, "budget": budget})
         try:
             self.build_graph().invoke({"stop": ""}, {"recursion_limit": 10**9})
         finally:
@@ -286,6 +293,7 @@ class Run:
             history=list(self.engine.history),
             spend=self.spend(),
             verified=man.verified,
+            attempts=self.engine.counters.attempts,
         )
 
 
@@ -337,6 +345,10 @@ def run_evolution(
 
     task = task if isinstance(task, Task) else load_task(task)
     config = config or RunConfig()
+    if config.budget.evaluations is None:
+        # Record the budget in force, so that `resume --more N` raises it by N (not to N).
+        budget = config.budget.model_copy(update={"evaluations": task.spec.budget.evaluations})
+        config = config.model_copy(update={"budget": budget})
     check_gpu(task, config)
     agents = build_agents(config, task)
     run_dir, run_id = new_run_dir(config, task)

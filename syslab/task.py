@@ -61,6 +61,11 @@ class SandboxSpec(BaseModel):
     max_scratch_mb: int = Field(256, ge=1)  # all files of the candidate's scratch dir together
     max_message_mb: int = Field(64, ge=1)  # largest single reply from the candidate (split mode)
     cpus: int = Field(1, ge=1)  # CPUs the candidate may use (the process backend pins it to them)
+    # Warm templates (process backend, as root, no GPU): the evaluator and these libraries are
+    # imported once per task, and every evaluation forks fresh processes from them.
+    warm: bool = True
+    warm_imports: list[str] = Field(default_factory=lambda: ["numpy"])  # the candidate side's
+    template_uses: int = Field(500, ge=1)  # runs per template before it is replaced
 
 
 class BudgetSpec(BaseModel):

@@ -95,6 +95,10 @@ def _entries(task: Task) -> list[tuple[str, str, float | None, float | None]]:
     return stages + [(MAIN_STAGE, task.spec.evaluator, None, None)]
 
 
+def stage_entries(task: Task) -> list[str]:
+    return [entry for _, entry, _, _ in _entries(task)]
+
+
 def stage_timeouts(task: Task) -> list[float]:
     return [t or task.spec.sandbox.timeout_s for _, _, _, t in _entries(task)]
 

@@ -37,6 +37,7 @@ from syslab.sandbox.cgroup import MemoryCgroup
 from syslab.sandbox.envscrub import SYSLAB_ROOT, scrubbed_env
 from syslab.sandbox.scratch import remove_tree
 from syslab.sandbox.streams import CappedReader
+from syslab.sandbox.warm import POOL, Template, TemplateError, WarmChild, tree_fingerprint
 from syslab.task import Task
 
 RUNTIME = Path(__file__).with_name("candidate_runtime.py")
@@ -53,6 +54,38 @@ def data_env(task: Task) -> dict[str, str]:
     first = task.spec.data[0].strip("/")
     path = data_path(first)
     return {"SYSLAB_DATA": str(path)[: -len(first)].rstrip("/")}
+
+
+def warm_pool(task: Task, sandbox: Sandbox) -> bool:
+    """Whether this evaluation forks from warm templates (warm.py): the process backend as root
+    (every layer applies to a forked child as to an exec'd one), no GPU (CUDA does not survive
+    fork), and the task not opting out."""
+    spec = task.spec.sandbox
+    return sandbox.name == "process" and os.geteuid() == 0 and not spec.gpu and spec.warm
+
+
+def _candidate_template(task: Task) -> tuple[tuple, Template | None]:
+    from syslab.sandbox.sitedir import candidate_site
+
+    spec = task.spec.sandbox
+    imports = spec.warm_imports if spec.cpus == 1 else []  # a template's numpy has 1 BLAS thread
+    key = ("candidate", sys.executable, tuple(imports))
+    env = scrubbed_env(Path(tempfile.gettempdir()))
+    env["PYTHONPATH"] = str(candidate_site())
+    return key, POOL.get(key, (), spec.template_uses, ("candidate", {"imports": imports}, env))
+
+
+def _trusted_template(task: Task, env_data: dict[str, str]) -> tuple[tuple, Template | None]:
+    from syslab.evaluators.harness import stage_entries
+
+    entries = stage_entries(task)
+    key = ("trusted", sys.executable, str(task.root), tuple(entries), tuple(sorted(env_data.items())))
+    env = scrubbed_env(Path(tempfile.gettempdir()), gpu=task.spec.sandbox.gpu)
+    env.update(env_data)
+    env["PYTHONPATH"] = os.pathsep.join([str(SYSLAB_ROOT), str(task.root)])
+    setup = {"task_dir": str(task.root), "entries": entries}
+    fingerprint = tree_fingerprint(task.root)
+    return key, POOL.get(key, fingerprint, task.spec.sandbox.template_uses, ("trusted", setup, env))
 
 
 def trusted_memory_mb(task: Task) -> int:
@@ -111,6 +144,7 @@ class SplitSession:
         # The candidate is pinned from its start, the trusted process after the program loaded, so
         # the two interpreters start in parallel.
         self.cpus = cpus.lease(spec.sandbox.cpus) if sandbox.name == "process" else []
+        self.warm = warm_pool(task, sandbox)
         try:
             self._start_candidate(scratch, ends)
             self._start_trusted(ends, env_data)
@@ -135,7 +169,9 @@ class SplitSession:
     def _start_candidate(self, scratch: Path, ends: ChannelEnds) -> None:
         spec = self.task.spec
         python = sys.executable if self.sandbox.name == "process" else "python3"
-        try:
+        key, template = _candidate_template(self.task) if self.warm else (None, None)
+
+        def start(template: Template | None) -> None:
             self.run = self.sandbox.start(
                 [python, "-B", str(RUNTIME)],
                 scratch,
@@ -146,48 +182,79 @@ class SplitSession:
                     "SYSLAB_CHANNEL_MAX_BYTES": str(spec.sandbox.max_message_mb << 20),
                 },
                 pass_fds=tuple(ends.candidate_fds),
+                **({"template": template} if template is not None else {}),
             )
+
+        try:
+            try:
+                start(template)
+            except TemplateError:
+                POOL.discard(key)
+                start(None)  # cold: the same sandbox, started by exec
         finally:
             ends.close_candidate_side()
 
     def _start_trusted(self, ends: ChannelEnds, env_data: dict[str, str]) -> None:
         spec = self.task.spec
         host_ctl, trusted_ctl = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        tfd = trusted_ctl.fileno()
+        tfd = trusted_ctl.detach()
         env = scrubbed_env(self.tdir, gpu=spec.sandbox.gpu)
         env.update(env_data)
         env["PYTHONPATH"] = os.pathsep.join([str(SYSLAB_ROOT), str(self.task.root)])
         env["SYSLAB_CONTROL_FD"] = str(tfd)
         env["SYSLAB_CHANNEL_LISTEN_FD" if ends.listening else "SYSLAB_CHANNEL_FD"] = ends.trusted_spec
+        if os.geteuid() == 0:  # created first: a warm child joins it itself, before it runs
+            self.trusted_cgroup = MemoryCgroup.create(trusted_memory_mb(self.task) << 20)
+        fds = [tfd, *ends.trusted_fds]
         try:
-            self.trusted = subprocess.Popen(
-                [sys.executable, "-B", "-m", "syslab.evaluators.trusted"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=env,
-                cwd=self.tdir,
-                pass_fds=(tfd, *ends.trusted_fds),
-                start_new_session=True,
-            )
+            self.trusted = self._spawn_trusted(env, fds, env_data)
         except BaseException:
             host_ctl.close()
             raise
         finally:
-            trusted_ctl.close()
-            for fd in ends.trusted_fds:
+            for fd in fds:
                 os.close(fd)
-        # The trusted process decodes hostile replies: bound its memory too, so a reply that decodes
-        # big (or an evaluator bug) cannot take the host down with it.
-        if os.geteuid() == 0:
-            self.trusted_cgroup = MemoryCgroup.create(trusted_memory_mb(self.task) << 20)
-            if self.trusted_cgroup is not None:
-                self.trusted_cgroup.add(self.trusted.pid)
+        # The trusted process decodes hostile replies: its memory is bounded too, so a reply that
+        # decodes big (or an evaluator bug) cannot take the host down with it.
+        if self.trusted_cgroup is not None and isinstance(self.trusted, subprocess.Popen):
+            self.trusted_cgroup.add(self.trusted.pid)
         cap = spec.sandbox.max_output_bytes
         self.readers = [CappedReader(self.trusted.stdout, cap), CappedReader(self.trusted.stderr, cap)]  # type: ignore[arg-type]
         for r in self.readers:
             r.start()
         self.ctl = Channel(host_ctl.detach())
+
+    def _spawn_trusted(
+        self, env: dict[str, str], fds: list[int], env_data: dict[str, str]
+    ) -> subprocess.Popen | WarmChild:
+        if self.warm:
+            key, template = _trusted_template(self.task, env_data)
+            if template is not None:
+                req = {
+                    "env": env,
+                    "fd_numbers": fds,
+                    "cwd": str(self.tdir),
+                    "cgroup_procs": self.trusted_cgroup.procs if self.trusted_cgroup else None,
+                }
+                try:
+                    return template.spawn(req, fds)
+                except TemplateError:
+                    POOL.discard(key)
+        return subprocess.Popen(
+            [sys.executable, "-B", "-m", "syslab.evaluators.trusted"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=self.tdir,
+            pass_fds=tuple(fds),
+            start_new_session=True,
+        )
+
+    def _trusted_pid(self) -> int | None:
+        if isinstance(self.trusted, WarmChild):
+            return self.trusted.child_pid()
+        return self.trusted.pid
 
     def _release(self) -> None:
         """What this session holds on the host: channel dir, CPU lease, cgroup, temp dir."""
@@ -224,9 +291,10 @@ class SplitSession:
                     return StageOutcome("timeout", f"the program did not load within {STARTUP_S:g} s")
                 if self.init_reply["kind"] != "ok":
                     return self._outcome(self.init_reply)
-                if self.cpus:  # both started in parallel; from now on they take turns on one CPU
+                pid = self._trusted_pid() if self.cpus else None
+                if pid:  # both started in parallel; from now on they take turns on one CPU
                     try:
-                        os.sched_setaffinity(self.trusted.pid, self.cpus[:1])
+                        os.sched_setaffinity(pid, self.cpus[:1])
                     except OSError:
                         pass
             self._send({"op": "stage", "name": name, "entry": entry, "fresh": not self.first})
@@ -266,10 +334,13 @@ class SplitSession:
         )
 
     def _kill(self) -> None:
-        try:
-            os.killpg(self.trusted.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        if isinstance(self.trusted, WarmChild):
+            self.trusted.kill()
+        else:
+            try:
+                os.killpg(self.trusted.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         self.run.kill()
 
     def finish(self) -> SessionOutput:

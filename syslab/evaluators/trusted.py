@@ -70,11 +70,13 @@ def _dumps(doc: dict) -> bytes:
 class Evaluator:
     """One evaluation's trusted side: the candidate handle and the loaded evaluator modules."""
 
-    def __init__(self, channel_spec: str | None, listen_fd: int | None):
+    def __init__(
+        self, channel_spec: str | None, listen_fd: int | None, modules: dict[str, Any] | None = None
+    ):
         self.channel_spec, self.listen_fd = channel_spec, listen_fd
         self.candidate: Candidate | None = None
         self.load_error: CandidateError | None = None
-        self.modules: dict[str, Any] = {}
+        self.modules: dict[str, Any] = dict(modules or {})  # path -> module (a warm template's)
         self.task_dir = ""
 
     def init(self, doc: dict) -> None:
@@ -94,11 +96,7 @@ class Evaluator:
         path = str(Path(self.task_dir) / file_part)
         module = self.modules.get(path)
         if module is None:
-            spec = importlib.util.spec_from_file_location(f"syslab_task_{len(self.modules)}", path)
-            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-            sys.modules[spec.name] = module  # type: ignore[union-attr]
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
-            self.modules[path] = module
+            module = self.modules[path] = _load_module(path, len(self.modules))
         fn = getattr(module, name, None)
         if not callable(fn):
             raise LookupError(f"{file_part} has no function {name!r}")
@@ -135,6 +133,29 @@ class Evaluator:
         return {"kind": "ok", "raw": jsonable(raw), "channel": channel}
 
 
+def _load_module(path: str, index: int) -> Any:
+    spec = importlib.util.spec_from_file_location(f"syslab_task_{index}", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = module  # type: ignore[union-attr]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def preload(task_dir: str, entries: list[str]) -> dict[str, Any]:
+    """The evaluator modules of `entries`, imported now (a warm template's, shared by its forks);
+    one that fails to import is left out, so the evaluation reports it as the cold path does."""
+    modules: dict[str, Any] = {}
+    for entry in entries:
+        path = str(Path(task_dir) / entry.split(":", 1)[0])
+        if path in modules:
+            continue
+        try:
+            modules[path] = _load_module(path, len(modules))
+        except BaseException:  # noqa: BLE001 - reported per evaluation, by the child that retries
+            sys.modules.pop(f"syslab_task_{len(modules)}", None)
+    return modules
+
+
 def _failure(kind: str, message: str, trace: str = "", gone: bool = False) -> dict:
     return {"kind": kind, "message": message[:4000], "traceback": trace[-40_000:], "gone": gone}
 
@@ -150,12 +171,12 @@ def _not_dumpable() -> None:
         pass
 
 
-def main() -> None:
+def main(modules: dict[str, Any] | None = None) -> None:
     _not_dumpable()
     control = Channel(int(os.environ.pop("SYSLAB_CONTROL_FD")))
     channel_spec = os.environ.pop("SYSLAB_CHANNEL_FD", None)
     listen_fd = os.environ.pop("SYSLAB_CHANNEL_LISTEN_FD", None)
-    ev = Evaluator(channel_spec, int(listen_fd) if listen_fd else None)
+    ev = Evaluator(channel_spec, int(listen_fd) if listen_fd else None, modules)
     try:
         while True:
             doc = json.loads(control.recv())

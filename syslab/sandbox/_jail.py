@@ -281,8 +281,11 @@ def set_rlimits(limits: dict) -> None:
         resource.setrlimit(res, (value, value))
 
 
-def confine_child(cfg: dict, cmd: list[str]) -> None:
-    """In the forked child (PID 1 of the new namespace when root): confine, then exec."""
+def confine(cfg: dict) -> None:
+    """In the forked child (PID 1 of the new namespace when root): every layer, ending unprivileged.
+
+    Used before exec here, and by the warm template (template.py) before it runs the candidate
+    runtime in the same process."""
     root = cfg.get("uid") is not None
     if root:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -307,7 +310,45 @@ def confine_child(cfg: dict, cmd: list[str]) -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after setuid, which clears it
     if os.getppid() == 1 and not root:
         os._exit(JAIL_EXIT)  # the launcher already died
+
+
+def confine_child(cfg: dict, cmd: list[str]) -> None:
+    confine(cfg)
     os.execvpe(cmd[0], cmd, os.environ)
+
+
+def enter(cfg: dict) -> None:
+    """The launcher's part, before it forks the confined child: CPUs, cgroup, namespaces (root),
+    or subreaper and death signal (not root). Raises JailError or OSError."""
+    if cfg.get("cpus"):
+        os.sched_setaffinity(0, cfg["cpus"])
+    if cfg.get("uid") is not None:
+        if cfg.get("cgroup_procs"):  # before forking: every descendant is charged to the group
+            with open(cfg["cgroup_procs"], "w") as f:
+                f.write(str(os.getpid()))
+        flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+        flags |= 0 if cfg.get("network") else CLONE_NEWNET
+        _check(_libc.unshare(flags), "unshare")
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks to the host
+    else:
+        _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def wait_child(pid: int, root: bool) -> tuple[int, resource.struct_rusage]:
+    """The launcher's wait: the child's status and rusage; orphans reaped when not root."""
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda s, f: os.kill(pid, signal.SIGKILL))
+    while True:
+        try:
+            _, status, usage = os.wait4(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    if not root:
+        _reap_orphans()
+    return status, usage
 
 
 def _mirror(status: int) -> None:
@@ -356,21 +397,8 @@ def main(argv: list[str]) -> None:
         os._exit(2)
     cfg = json.loads(argv[1])
     cmd = argv[3:]
-    root = cfg.get("uid") is not None
     try:
-        if cfg.get("cpus"):
-            os.sched_setaffinity(0, cfg["cpus"])
-        if root:
-            if cfg.get("cgroup_procs"):  # before forking: every descendant is charged to the group
-                with open(cfg["cgroup_procs"], "w") as f:
-                    f.write(str(os.getpid()))
-            flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
-            flags |= 0 if cfg.get("network") else CLONE_NEWNET
-            _check(_libc.unshare(flags), "unshare")
-            _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks to the host
-        else:
-            _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        enter(cfg)
     except (JailError, OSError) as e:
         sys.stderr.write(f"syslab-jail: {e}\n")
         os._exit(JAIL_EXIT)
@@ -385,17 +413,7 @@ def main(argv: list[str]) -> None:
         except (JailError, OSError, ValueError) as e:
             sys.stderr.write(f"syslab-jail: {e}\n")
         os._exit(code)
-    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, lambda s, f: os.kill(pid, signal.SIGKILL))
-    while True:
-        try:
-            _, status = os.waitpid(pid, 0)
-            break
-        except InterruptedError:
-            continue
-    if not root:
-        _reap_orphans()
+    status, _ = wait_child(pid, cfg.get("uid") is not None)
     _mirror(status)
 
 

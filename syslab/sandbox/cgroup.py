@@ -126,6 +126,13 @@ class MemoryCgroup:
         except OSError:
             return False
 
+    def pids(self) -> list[int]:
+        """Its live processes. A process cannot leave the group without write access to another
+        group's cgroup.procs (root's), so for a sandbox this lists everything it started."""
+        from syslab.sandbox.procs import live
+
+        return live([int(x) for x in _read(Path(self.procs)).split() if x.isdigit()])
+
     def oom_killed(self) -> bool:
         name = "memory.oom_control" if self.version == "v1" else "memory.events"
         for line in _read(self.path / name).splitlines():

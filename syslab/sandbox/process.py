@@ -52,10 +52,11 @@ from syslab.errors import SyslabError
 from syslab.sandbox.base import ChannelEnds, Limits, Mount, SandboxResult
 from syslab.sandbox.cgroup import MemoryCgroup, memory_parent
 from syslab.sandbox.envscrub import scrubbed_env
-from syslab.sandbox.procs import descendants, kill_uid, rss_bytes, uid_processes
+from syslab.sandbox.procs import descendants, kill_all, kill_uid, rss_bytes, uid_processes
 from syslab.sandbox.scratch import tree_bytes
 from syslab.sandbox.sitedir import candidate_site, runtime_read_paths
 from syslab.sandbox.streams import CappedReader
+from syslab.sandbox.warm import Template, WarmChild
 
 JAIL = Path(__file__).with_name("_jail.py")
 JAIL_EXIT = 125
@@ -124,27 +125,32 @@ class ProcessRun:
         pass_fds: tuple[int, ...],
         lease: _UidLease | None,
         cgroup: MemoryCgroup | None,
+        template: tuple[Template, dict] | None = None,
     ):
         self.sandbox, self.workdir, self.limits = sandbox, workdir, limits
         self.lease, self.cgroup = lease, cgroup
         self.uid = lease.uid if lease else None
         self.start = time.monotonic()
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd=workdir,
-            start_new_session=True,
-            close_fds=True,
-            pass_fds=pass_fds,
-        )
-        assert self.proc.stdout is not None and self.proc.stderr is not None
-        self.readers = [
-            CappedReader(self.proc.stdout, limits.max_output_bytes),
-            CappedReader(self.proc.stderr, limits.max_output_bytes),
-        ]
+        self.warm: WarmChild | None = None
+        if template is not None:  # forked from a warm template: argv is the template's payload
+            self.proc = None
+            self.warm = template[0].spawn(template[1], list(pass_fds))
+            self.pid, streams = self.warm.pid, (self.warm.stdout, self.warm.stderr)
+        else:
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                cwd=workdir,
+                start_new_session=True,
+                close_fds=True,
+                pass_fds=pass_fds,
+            )
+            self.pid, streams = self.proc.pid, (self.proc.stdout, self.proc.stderr)
+        self.streams = streams
+        self.readers = [CappedReader(st, limits.max_output_bytes) for st in streams]  # type: ignore[arg-type]
         for r in self.readers:
             r.start()
         self.killed = False
@@ -157,17 +163,26 @@ class ProcessRun:
         if self._result is not None:
             return  # already reaped: its uid may belong to another run by now
         self.killed = True
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the launcher; its PID-1 child follows (pdeathsig)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if self.uid is not None:
+        if self.warm is not None:
+            self.warm.kill()
+        else:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)  # the launcher; its PID-1 child follows (pdeathsig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._kill_rest()
+
+    def _kill_rest(self) -> None:
+        """The belt: whatever of the run is left (its cgroup's processes, or its uid's)."""
+        if self.cgroup is not None:
+            kill_all(self.cgroup.pids)
+        elif self.uid is not None:
             kill_uid(self.uid)
 
     def _watch(self) -> None:
         """Fallback limits checked from outside: the tree's memory (no cgroup) and scratch size."""
         if self.cgroup is None:
-            pids = uid_processes(self.uid) if self.uid is not None else descendants(self.proc.pid)
+            pids = uid_processes(self.uid) if self.uid is not None else descendants(self.pid)
             total = sum(rss_bytes(p) for p in pids)
             self.peak_tree_bytes = max(self.peak_tree_bytes, total)
             if total > self.limits.memory_mb * 1024 * 1024:
@@ -183,15 +198,19 @@ class ProcessRun:
         """Wait until it ends; kill it at its timeout (timed_out) or after `grace_s` more (not)."""
         if self._result is not None:
             return self._result
-        limits, proc = self.limits, self.proc
+        limits = self.limits
         timed_out = False
-        pidfd = os.pidfd_open(proc.pid)
+        if self.warm is not None:
+            pidfd = None if self.warm.pidfd is None else os.dup(self.warm.pidfd)
+        else:
+            pidfd = os.pidfd_open(self.pid)
         try:
             poller = select.poll()
-            poller.register(pidfd, select.POLLIN)
+            if pidfd is not None:
+                poller.register(pidfd, select.POLLIN)
             limit = self.start + max(limits.timeout_s, 0.0)
             deadline = limit if grace_s is None else min(limit, time.monotonic() + grace_s)
-            while True:
+            while pidfd is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     timed_out = deadline >= limit and not self.killed
@@ -201,21 +220,26 @@ class ProcessRun:
                     break
                 self._watch()
         finally:
-            os.close(pidfd)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from waiting again
+            if pidfd is not None:
+                os.close(pidfd)
+        if self.warm is not None:
+            status, cpu_s = self.warm.result()
+        else:
+            _, status, usage = os.wait4(self.pid, 0)
+            self.proc.returncode = os.waitstatus_to_exitcode(status)  # type: ignore[union-attr]
+            cpu_s = usage.ru_utime + usage.ru_stime
         wall = time.monotonic() - self.start
         if self.uid is not None:
-            kill_uid(self.uid)  # the PID namespace is gone with its init; this is the belt
-        else:
+            self._kill_rest()  # the PID namespace is gone with its init; this is the belt
+        elif self.warm is None:
             try:
-                os.killpg(proc.pid, signal.SIGKILL)  # best effort: whatever stayed in the group
+                os.killpg(self.pid, signal.SIGKILL)  # best effort: whatever stayed in the group
             except (ProcessLookupError, PermissionError):
                 pass
         for r in self.readers:
             r.join(timeout=2.0)
-        proc.stdout.close()  # type: ignore[union-attr]
-        proc.stderr.close()  # type: ignore[union-attr]
+        for st in self.streams:
+            st.close()  # type: ignore[union-attr]
         out, err = self.readers[0].text(), self.readers[1].text()
         oom = self.over_memory
         # Not ru_maxrss: a process's maxrss starts at its parent's RSS when it execs (here, the
@@ -244,7 +268,7 @@ class ProcessRun:
             timed_out=timed_out,
             oom_killed=oom,
             wall_s=wall,
-            cpu_s=usage.ru_utime + usage.ru_stime,
+            cpu_s=cpu_s,
             peak_rss_mb=peak / (1024 * 1024),
             isolation=self.sandbox.isolation(),
         )
@@ -337,7 +361,10 @@ class ProcessSandbox:
         mounts: list[Mount] | None = None,
         env: dict[str, str] | None = None,
         pass_fds: tuple[int, ...] = (),
+        template: Template | None = None,
     ) -> ProcessRun:
+        """Start `cmd` confined; with a warm `template`, its payload is forked from it instead
+        (the same layers, see template.py) and `cmd` only names what runs."""
         workdir = Path(workdir).resolve()
         mounts = [Mount(host=Path(m.host).resolve(), writable=m.writable) for m in mounts or []]
         child_env = scrubbed_env(workdir, env, gpu=limits.gpu)
@@ -349,7 +376,11 @@ class ProcessSandbox:
                 os.chown(workdir, lease.uid, lease.uid)
             cfg = self._config(workdir, limits, mounts, lease.uid if lease else None, cgroup)
             argv = [sys.executable, "-I", "-S", str(JAIL), json.dumps(cfg), "--", *cmd]
-            return ProcessRun(self, argv, workdir, limits, child_env, tuple(pass_fds), lease, cgroup)
+            warm = None
+            if template is not None:
+                req = {"jail": cfg, "env": child_env, "fd_numbers": list(pass_fds), "argv0": cmd[-1]}
+                warm = (template, req)
+            return ProcessRun(self, argv, workdir, limits, child_env, tuple(pass_fds), lease, cgroup, warm)
         except BaseException:
             if lease is not None:
                 lease.release()

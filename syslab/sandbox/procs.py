@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 
 
 def _status(pid: str) -> dict[str, str]:
@@ -59,11 +60,30 @@ def rss_bytes(pid: int) -> int:
         return 0
 
 
+def live(pids: list[int]) -> list[int]:
+    """Those of `pids` that are neither gone nor zombies."""
+    out = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            out.append(pid)
+    return out
+
+
 def kill_uid(uid: int, deadline_s: float = 2.0) -> None:
     """SIGKILL every process of the run uid until none is left (a belt to the PID namespace's braces)."""
+    kill_all(lambda: uid_processes(uid), deadline_s)
+
+
+def kill_all(find: Callable[[], list[int]], deadline_s: float = 2.0) -> None:
+    """SIGKILL what `find()` lists until it lists nothing (or the deadline passes)."""
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
-        pids = uid_processes(uid)
+        pids = find()
         if not pids:
             return
         for pid in pids:
