@@ -64,7 +64,7 @@ class SandboxSpec(BaseModel):
     # Warm templates (process backend, as root, no GPU): the evaluator and these libraries are
     # imported once per task, and every evaluation forks fresh processes from them.
     warm: bool = True
-    warm_imports: list[str] = Field(default_factory=lambda: ["numpy"])  # the candidate side's
+    warm_imports: list[str] = Field(default_factory=lambda: ["numpy", "numpy.random"])  # candidate side
     template_uses: int = Field(500, ge=1)  # runs per template before it is replaced
 
 

@@ -262,6 +262,11 @@ class TemplatePool:
             self._templates[key] = (fingerprint, tpl)
             return tpl
 
+    def live(self) -> dict[tuple, tuple[int, int]]:
+        """Each template by key: (its pid, runs forked from it so far)."""
+        with self._lock:
+            return {k: (t.proc.pid, t.uses) for k, (_, t) in self._templates.items()}
+
     def discard(self, key: tuple) -> None:
         with self._lock:
             old = self._templates.pop(key, None)
