@@ -85,9 +85,11 @@ def round_trips(calls: int, pin: bool, pipes: bool) -> dict[str, dict[str, float
         cand._ready(None)
         f, prio = cand.function("f"), cand.function("priority")
         bins = np.array([55.0, 60.0, 71.0, 100.0])
-        for name, call in (
-            ("f(float)", lambda: f(1.5)),
-            ("priority(float, array[4])", lambda: prio(45.0, bins)),
+        batch = [(1.5,)] * 100
+        for name, call, per in (
+            ("f(float)", lambda: f(1.5), 1),
+            ("priority(float, array[4])", lambda: prio(45.0, bins), 1),
+            ("f.map(100 floats), per call", lambda: f.map(batch), len(batch)),
         ):
             for _ in range(200):
                 call()
@@ -95,7 +97,7 @@ def round_trips(calls: int, pin: bool, pipes: bool) -> dict[str, dict[str, float
             for _ in range(calls):
                 t = time.perf_counter()
                 call()
-                times.append(time.perf_counter() - t)
+                times.append((time.perf_counter() - t) / per)
             times.sort()
             out[name] = {
                 "median_us": times[len(times) // 2] * 1e6,

@@ -17,6 +17,7 @@ request gets one reply:
     ("bindm", obj, method)     -> fid      a method of a stored object
     call fid args [kwargs]     -> value    (protocol.py) value must be plain data
     ("new", fid, args, kwargs) -> obj      call and keep the result (a remote object)
+    ("map", fid, [args, ...])  -> [value]  independent calls in one request
     ("get", name)              -> value    a module-level value of the program
     ("has", name)              -> bool
     ("drop", obj) / ("reload",)
@@ -147,6 +148,9 @@ class Runtime:
             self._next_obj += 1
             self.objs[oid] = obj
             return oid
+        if op == "map":  # one request, many independent calls: one round trip for all of them
+            fn = self.fns[msg[1]]
+            return [fn(*args) for args in msg[2]]
         if op == "get":
             if not hasattr(self.program, msg[1]):
                 raise Rejected(f"the program defines no {msg[1]!r}")

@@ -164,6 +164,15 @@ class Candidate:
         self._op("reload")
         self._generation += 1
 
+    def _map(self, fid: int, calls: Any) -> list:
+        batch = [tuple(args) for args in calls]
+        out = self._op("map", fid, batch)
+        if type(out) is not list or len(out) != len(batch):
+            raise CandidateError(
+                "invalid_output", f"the candidate answered {len(batch)} calls with {out!r:.60}"
+            )
+        return out
+
     def close(self) -> None:
         if not self.gone:
             try:
@@ -189,6 +198,15 @@ class RemoteFunction:
             self._fid = _id(cand._op("bind", self.name), "a bind")
             self._gen = cand._generation
         return cand._call(self._fid, args, kwargs)
+
+    def map(self, calls: Any) -> list:
+        """One result per argument tuple in `calls`, in one round trip: for calls that do not
+        depend on each other's results (each is still a call of the program's function)."""
+        cand = self._cand
+        if self._gen != cand._generation:
+            self._fid = _id(cand._op("bind", self.name), "a bind")
+            self._gen = cand._generation
+        return cand._map(self._fid, calls)
 
     def __repr__(self) -> str:
         return f"<remote function {self.name}>"
@@ -233,3 +251,10 @@ class RemoteMethod:
         if self._obj._gen != cand._generation:
             raise CandidateError("runtime", "remote object used after the candidate was reloaded")
         return cand._call(self._fid, args, kwargs)
+
+    def map(self, calls: Any) -> list:
+        """As RemoteFunction.map, for a method."""
+        cand = self._obj._cand
+        if self._obj._gen != cand._generation:
+            raise CandidateError("runtime", "remote object used after the candidate was reloaded")
+        return cand._map(self._fid, calls)
