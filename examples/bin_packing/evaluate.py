@@ -47,30 +47,41 @@ def weibull_instance(seed: int, n_items: int) -> np.ndarray:
     return np.clip(np.rint(sizes), 1, CAPACITY).astype(np.float64)
 
 
-def pack(items: np.ndarray, priority: Any) -> int:
-    """Pack items online with the candidate's priority; return the number of bins used."""
-    remaining = np.full(len(items) + 1, float(CAPACITY))
-    n_open = 0
-    for item in items:
-        fits = np.flatnonzero(remaining[:n_open] >= item)
-        candidates = np.append(fits, n_open)  # the open bins that fit, then one fresh bin
-        scores = priority(float(item), remaining[candidates])
-        try:
-            scores = np.asarray(scores, dtype=np.float64)
-        except (TypeError, ValueError, OverflowError):
-            raise InvalidOutput(
-                f"priority returned {type(scores).__name__}, not one number per bin"
-            ) from None
-        if scores.shape != candidates.shape:
-            raise InvalidOutput(
-                f"priority returned shape {scores.shape} for {len(candidates)} bins (expected one score per bin)"
-            )
-        if not np.all(np.isfinite(scores)):
-            raise InvalidOutput("priority returned a NaN or infinite score")
-        chosen = candidates[int(np.argmax(scores))]
-        remaining[chosen] -= item
-        if chosen == n_open:
-            n_open += 1
+def _scores(raw: Any, n_bins: int) -> np.ndarray:
+    try:
+        scores = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidOutput(f"priority returned {type(raw).__name__}, not one number per bin") from None
+    if scores.shape != (n_bins,):
+        raise InvalidOutput(
+            f"priority returned shape {scores.shape} for {n_bins} bins (expected one score per bin)"
+        )
+    if not np.all(np.isfinite(scores)):
+        raise InvalidOutput("priority returned a NaN or infinite score")
+    return scores
+
+
+def pack_all(instances: list[np.ndarray], priority: Any) -> list[int]:
+    """Pack every instance online with the candidate's priority; the number of bins each uses.
+
+    The instances are independent, so step i asks for the i-th item's scores of all of them in
+    one request (`priority.map`): the same calls as packing them one after the other, in a fifth
+    of the round trips to the candidate's process."""
+    remaining = [np.full(len(items) + 1, float(CAPACITY)) for items in instances]
+    n_open = [0] * len(instances)
+    for i in range(max(len(items) for items in instances)):
+        live = [k for k, items in enumerate(instances) if i < len(items)]
+        candidates, calls = {}, []
+        for k in live:
+            item = instances[k][i]
+            fits = np.flatnonzero(remaining[k][: n_open[k]] >= item)
+            candidates[k] = np.append(fits, n_open[k])  # the open bins that fit, then one fresh bin
+            calls.append((float(item), remaining[k][candidates[k]]))
+        for k, raw in zip(live, priority.map(calls), strict=True):
+            chosen = candidates[k][int(np.argmax(_scores(raw, len(candidates[k]))))]
+            remaining[k][chosen] -= instances[k][i]
+            if chosen == n_open[k]:
+                n_open[k] += 1
     return n_open
 
 
@@ -80,10 +91,9 @@ def evaluate(
     """Mean excess bins over the L1 bound, in percent, over seeded Weibull instances."""
     priority = candidate.function("priority")
     excess, bins_used, bounds = [], [], []
-    for seed in seeds:
-        items = weibull_instance(seed, n_items)
+    instances = [weibull_instance(seed, n_items) for seed in seeds]
+    for items, used in zip(instances, pack_all(instances, priority), strict=True):
         lower = math.ceil(items.sum() / CAPACITY)
-        used = pack(items, priority)
         excess.append(100.0 * (used - lower) / lower)
         bins_used.append(used)
         bounds.append(lower)

@@ -65,6 +65,7 @@ class SessionOutput:
     cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
     notes: list[str] = field(default_factory=list)
+    start: str = "cold"  # "warm": both processes were forked from warm templates (sandbox/warm.py)
 
 
 def check_metrics(raw: Any, where: str) -> tuple[dict[str, float], str | None]:
@@ -144,6 +145,7 @@ def evaluate_program(task: Task, code: str, sandbox: Sandbox) -> EvaluationResul
             result.verified = task.verified
             if out.notes:
                 result.artifacts["sandbox_notes"] = out.notes
+            result.artifacts["sandbox_start"] = out.start
         return result
     finally:
         remove_tree(scratch)

@@ -53,7 +53,7 @@ class InProcessCandidate:
                 self.elapsed_s += time.perf_counter() - start
                 self.calls += 1
 
-        return timed
+        return Batchable(timed)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self.function(name)(*args, **kwargs)
@@ -77,6 +77,19 @@ class InProcessCandidate:
         pass
 
 
+class Batchable:
+    """A local callable with the remote one's `map` (RemoteFunction.map): one call per args tuple."""
+
+    def __init__(self, fn: Any):
+        self._fn = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._fn(*args, **kwargs)
+
+    def map(self, calls: Any) -> list:
+        return [self._fn(*args) for args in calls]
+
+
 class LocalObject:
     """The `RemoteObject` interface over an object of this process: methods by attribute, `method`,
     and a `drop` that does nothing."""
@@ -85,12 +98,12 @@ class LocalObject:
         self._obj = obj
 
     def method(self, name: str) -> Any:
-        return getattr(self._obj, name)
+        return Batchable(getattr(self._obj, name))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        return getattr(self._obj, name)
+        return Batchable(getattr(self._obj, name))
 
     def drop(self) -> None:
         self._obj = None

@@ -364,5 +364,8 @@ class SplitSession:
             wall_s=time.monotonic() - self.start,
             cpu_s=res.cpu_s,
             peak_rss_mb=res.peak_rss_mb,
+            start="warm"
+            if getattr(self.run, "warm", None) and isinstance(self.trusted, WarmChild)
+            else "cold",
         )
         return out

@@ -151,6 +151,7 @@ def test_a_warm_child_sees_what_a_cold_start_sees(tmp_path: Path, sandbox: Proce
         task.spec.sandbox.warm = warm
         results.append(evaluate_program(task, task.seed_code, sandbox))
         assert results[-1].ok, results[-1].failure
+        assert results[-1].artifacts["sandbox_start"] == ("warm" if warm else "cold")
     warm1, cold, warm2 = (r["info"] for r in reports(out))
     for key in ("sys_path", "env", "fds", "pid", "main_runtime"):  # the uid is per run
         assert warm1[key] == cold[key], key
@@ -204,5 +205,6 @@ def test_a_template_with_threads_is_not_forked(tmp_path: Path, sandbox: ProcessS
     task = make_task(tmp_path / "task", out, prelude=prelude)
     res = evaluate_program(task, task.seed_code, sandbox)
     assert res.ok and res.metrics == {"x": 1.0}, res.failure
+    assert res.artifacts["sandbox_start"] == "cold"
     assert "trusted" not in templates_of(task)
     assert any(k[0] == "trusted" and k[2] == str(task.root) for k in POOL._refused)
