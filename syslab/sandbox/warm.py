@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 from syslab.errors import SyslabError
@@ -131,7 +132,7 @@ class Template:
     """One template process; `spawn()` is thread-safe (requests are answered one at a time)."""
 
     def __init__(self, kind: str, setup: dict, env: dict[str, str], cwd: Path):
-        self.kind = kind
+        self.kind, self.cwd = kind, cwd  # cwd: the template's own dir, removed with it
         self.uses = 0
         self._lock = threading.Lock()
         host, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -208,6 +209,7 @@ class Template:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        remove_tree(self.cwd)
 
 
 def tree_fingerprint(root: Path) -> tuple:
@@ -225,12 +227,14 @@ def tree_fingerprint(root: Path) -> tuple:
 
 
 class TemplatePool:
-    """Templates by key, rebuilt when dead, stale (fingerprint changed) or used `max_uses` times."""
+    """Templates by key, rebuilt when dead, stale (fingerprint changed) or used `max_uses` times;
+    at most `max_live` at once (the least recently used goes: a host that evaluates many tasks
+    keeps a bounded number of processes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_live: int = 8) -> None:
+        self.max_live = max_live
         self._lock = threading.Lock()
-        self._templates: dict[tuple, tuple[tuple, Template]] = {}
-        self._dirs: list[Path] = []
+        self._templates: OrderedDict[tuple, tuple[tuple, Template]] = OrderedDict()
         self._refused: dict[tuple, str] = {}
 
     def get(
@@ -245,19 +249,22 @@ class TemplatePool:
             if old is not None:
                 fp, tpl = old
                 if fp == fingerprint and tpl.alive() and tpl.uses < max_uses:
+                    self._templates.move_to_end(key)
                     return tpl
                 del self._templates[key]
                 tpl.close()
+            while len(self._templates) >= self.max_live:
+                self._templates.popitem(last=False)[1][1].close()
             kind, setup, env = make
             TEMPLATE_ROOT.mkdir(mode=0o700, exist_ok=True)
             cwd = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=TEMPLATE_ROOT))
-            self._dirs.append(cwd)
             try:
                 tpl = Template(kind, setup, {**env, "HOME": str(cwd), "TMPDIR": str(cwd)}, cwd)
             except TemplateUnforkable as e:
                 self._refused[key] = str(e)
                 return None
-            except TemplateError:
+            except (TemplateError, OSError):
+                remove_tree(cwd)
                 return None  # this run starts cold; the next one tries again
             self._templates[key] = (fingerprint, tpl)
             return tpl
@@ -275,12 +282,10 @@ class TemplatePool:
 
     def close(self) -> None:
         with self._lock:
-            templates, self._templates = list(self._templates.values()), {}
-            dirs, self._dirs = self._dirs, []
+            templates = list(self._templates.values())
+            self._templates.clear()
         for _, tpl in templates:
             tpl.close()
-        for d in dirs:
-            remove_tree(d)
 
 
 POOL = TemplatePool()

@@ -208,3 +208,18 @@ def test_a_template_with_threads_is_not_forked(tmp_path: Path, sandbox: ProcessS
     assert res.artifacts["sandbox_start"] == "cold"
     assert "trusted" not in templates_of(task)
     assert any(k[0] == "trusted" and k[2] == str(task.root) for k in POOL._refused)
+
+
+def test_the_pool_keeps_a_bounded_number_of_templates(
+    tmp_path: Path, sandbox: ProcessSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(POOL, "max_live", 2)
+    tasks = [make_task(tmp_path / f"task{i}", tmp_path / "reports.jsonl") for i in range(3)]
+    pids = []
+    for task in tasks:
+        assert evaluate_program(task, task.seed_code, sandbox).ok
+        pids.append(templates_of(task)["trusted"][0])
+    assert len(POOL.live()) <= 2
+    assert "trusted" not in templates_of(tasks[0])  # the least recently used went
+    with pytest.raises(ProcessLookupError):
+        os.kill(pids[0], 0)
