@@ -219,10 +219,17 @@ def cluster() -> Iterator[Cluster]:
         for name, worker in workers.items():
             _, err = worker.communicate(timeout=90)
             assert worker.returncode == 0, f"worker node {name}: {err[-2000:]}"
-        # Both workers joined this head's cluster (each node's own resource is listed there).
-        status = _ray(["status", f"--address={address}"], env)
+        # Both workers joined this head's cluster (each node's own resource is listed there; the
+        # status lags a node's start by seconds on a loaded machine).
+        deadline = time.monotonic() + 45
+        while True:
+            status = _ray(["status", f"--address={address}"], env)
+            joined = "syslab_test_node_a" in status.stdout and "syslab_test_node_b" in status.stdout
+            if joined or time.monotonic() > deadline:
+                break
+            time.sleep(1.0)
         assert status.returncode == 0, status.stderr[-2000:]
-        assert "syslab_test_node_a" in status.stdout and "syslab_test_node_b" in status.stdout, status.stdout
+        assert joined, status.stdout
         yield Cluster(address=address, base=base, env=env, temp_dirs=temp_dirs)
     finally:
         left = _teardown(base)

@@ -1,7 +1,8 @@
 """Per-evaluation sandbox overhead: process vs docker vs ray+process, side by side, one run.
 
 A trivial task (the evaluator returns a constant; the candidate does nothing) is evaluated, in
-shared mode (one process) and in split mode (trusted + candidate process, one call),
+shared mode (one process) and in split mode (trusted + candidate process, one call; forked from
+warm templates, as by default when root, and started cold),
 `--n` times, one at a time, through `evaluate_program` with each backend, so what is timed
 is the sandbox's own cost: jail/container setup, the child runner, teardown. Also timed:
 the bare `sandbox.run(["true"])` for the two sandboxes, and Ray with `--workers` workers
@@ -94,6 +95,11 @@ def main() -> None:
     results["process: evaluate_program"] = timed(lambda: check(evaluate_program(task, code, proc)), args.n)
     results["process: evaluate_program, split"] = timed(
         lambda: check(evaluate_program(split_task, code, proc)), args.n
+    )
+    cold_task = load_task(split_task.root)
+    cold_task.spec.sandbox.warm = False
+    results["process: split, cold (no templates)"] = timed(
+        lambda: check(evaluate_program(cold_task, code, proc)), args.n
     )
 
     from syslab.sandbox.images import docker_ready

@@ -79,11 +79,26 @@ def logic_path(run_dir: Path) -> Path:
     return Path(run_dir) / LOGIC_FILE
 
 
+# libyaml where installed: the file is rewritten at every analysis and grows with the run.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# The last layer this process saved, by path: re-read only when the file changed since.
+_SAVED: dict[Path, tuple[tuple[int, int], LogicLayer]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size
+
+
 def load_logic(run_dir: Path) -> LogicLayer | None:
     path = logic_path(run_dir)
     if not path.is_file():
         return None
-    return LogicLayer.model_validate(yaml.safe_load(path.read_text()) or {})
+    saved = _SAVED.get(path)
+    if saved is not None and saved[0] == _stamp(path):
+        return saved[1].model_copy(deep=True)
+    return LogicLayer.model_validate(yaml.load(path.read_text(), Loader=_LOADER) or {})
 
 
 def save_logic(run_dir: Path, logic: LogicLayer) -> None:
@@ -91,8 +106,9 @@ def save_logic(run_dir: Path, logic: LogicLayer) -> None:
     path = logic_path(run_dir)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".logic-")
     with os.fdopen(fd, "w") as f:
-        yaml.safe_dump(logic.model_dump(mode="json"), f, sort_keys=False, allow_unicode=True)
+        yaml.dump(logic.model_dump(mode="json"), f, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
     os.replace(tmp, path)
+    _SAVED[path] = (_stamp(path), logic.model_copy(deep=True))
 
 
 def start_logic(store: Any, task: Any) -> LogicLayer:
