@@ -94,6 +94,9 @@ def _run_candidate(req: dict, fds: list[int]) -> None:
     if pid == 0:
         try:
             _child_setup(req, fds)
+            limits = cfg.get("rlimits", {})
+            if "RLIMIT_AS" in limits:  # the same room as a cold start: the template's mappings on top
+                limits["RLIMIT_AS"] += _vm_bytes()
             _jail.confine(cfg)
         except (_jail.JailError, OSError, ValueError) as e:
             os.write(2, f"syslab-jail: {e}\n".encode())
@@ -104,6 +107,14 @@ def _run_candidate(req: dict, fds: list[int]) -> None:
         candidate_runtime.main()  # ends with os._exit
         os._exit(0)
     _report(fds, pid, cfg.get("uid") is not None)
+
+
+def _vm_bytes() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _run_trusted(req: dict, fds: list[int]) -> None:
@@ -166,34 +177,95 @@ def _preload(kind: str, setup: dict) -> list[str]:
     return done
 
 
+def unforkable(own: set[int]) -> str | None:
+    """Why forking this template would not give each child what a fresh process has, or None.
+
+    - threads: a forked copy of a threaded process can deadlock;
+    - open files (an evaluator that opened one at import): the child's descriptors are
+      renumbered to the host's, so such a file would be closed or, worse, become the channel;
+    - random generators of the task's (or a library's) own made at import: every child would
+      draw the same numbers, where fresh processes each draw new ones. The global ones of
+      `random` and numpy are reseeded per child; any other makes the task start cold.
+    """
+    n = threads()
+    if n > 1:
+        return f"{n} threads"
+    extra = [int(f) for f in os.listdir("/proc/self/fd") if int(f) > 2 and int(f) not in own]
+    extra = [f for f in extra if _is_open(f)]
+    if extra:
+        return f"{len(extra)} files left open at import"
+    import gc
+    import random
+
+    np_random = sys.modules.get("numpy.random")
+    kinds: tuple[type, ...] = (random.Random,)
+    known: list[object] = [random._inst]  # type: ignore[attr-defined]
+    if np_random is not None:
+        kinds += (np_random.Generator, np_random.RandomState, np_random.BitGenerator)
+        legacy = np_random.mtrand._rand
+        known += [legacy, legacy._bit_generator]  # noqa: SLF001 - numpy's own legacy generator
+    for obj in gc.get_objects():
+        if isinstance(obj, kinds) and not isinstance(obj, random.SystemRandom):
+            if not any(obj is k for k in known):
+                return f"a {type(obj).__name__} made at import (its draws would repeat in every evaluation)"
+    return None
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False  # the descriptor listdir itself used
+
+
+def _receive(ctl: socket.socket, buf: bytearray, last: int) -> tuple[int, list[int]]:
+    """One request into `buf` (its bytes past the new length zeroed: a child never holds an earlier
+    run's request), and the descriptors that came with it. Parsed only after the fork, so the
+    template's own heap never holds a request's strings."""
+    import array
+
+    fds = array.array("i")
+    n, ancdata, _flags, _addr = ctl.recvmsg_into([buf], socket.CMSG_SPACE(64 * fds.itemsize))
+    for level, type_, data in ancdata:
+        if level == socket.SOL_SOCKET and type_ == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+    if last > n:
+        buf[n:last] = bytes(last - n)
+    return n, list(fds)
+
+
 def serve(ctl: socket.socket, kind: str) -> None:
     run = _run_candidate if kind == "candidate" else _run_trusted
+    buf, last = bytearray(MAX_REQUEST), 0
     while True:
         try:
-            msg, fds, _flags, _addr = socket.recv_fds(ctl, MAX_REQUEST, 64)
+            n, fds = _receive(ctl, buf, last)
         except OSError:
             return
-        if not msg:
+        last = n
+        if not n:
             return  # the host closed its end (or died): the template ends with it
-        try:
-            req = json.loads(msg)
-            n = threads()
-            if n > 1:
-                raise RuntimeError(f"template has {n} threads; forking it is unsafe")
+        why = unforkable({ctl.fileno(), *fds})  # the run's descriptors are meant to be passed on
+        pid = -1
+        if why is None:
             sys.stdout.flush()
             sys.stderr.flush()
-            pid = os.fork()
-        except Exception as e:  # noqa: BLE001 - reported to the host, which starts the run cold
+            try:
+                pid = os.fork()
+            except OSError as e:
+                why = str(e)
+        if pid < 0:  # reported to the host, which starts the run cold
             for fd in fds:
                 os.close(fd)
-            ctl.send(json.dumps({"error": f"{type(e).__name__}: {e}"}).encode())
+            ctl.send(json.dumps({"error": f"not forked: {why}"}).encode())
             continue
         if pid == 0:
-            ctl.detach()  # the fd closes below; the object must never close a reused number
+            os.close(ctl.detach())  # the waiter keeps nothing of the template's
             os.setsid()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
-                run(req, fds)
+                run(json.loads(bytes(buf[:n])), fds)
             finally:
                 os._exit(_EXIT_BUG)
         for fd in fds:
@@ -216,9 +288,9 @@ def main() -> None:
     ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no ptrace or /proc/<pid>/mem
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # waiters are reaped by the kernel
     preloaded = _preload(kind, setup)
-    n = threads()
-    ctl.send(json.dumps({"ready": n == 1, "threads": n, "preloaded": preloaded}).encode())
-    if n == 1:
+    why = unforkable({ctl.fileno()})
+    ctl.send(json.dumps({"ready": why is None, "why": why, "preloaded": preloaded}).encode())
+    if why is None:
         serve(ctl, kind)
     os._exit(0)
 

@@ -161,9 +161,7 @@ class Template:
         self.preloaded = ready.get("preloaded", [])
         if not ready.get("ready"):
             self.close()
-            raise TemplateUnforkable(
-                f"{kind} template not forkable ({ready.get('threads')} threads after imports)"
-            )
+            raise TemplateUnforkable(f"{kind} template not forkable: {ready.get('why')}")
 
     def _reply(self, timeout_s: float) -> dict:
         if not select.select([self.ctl], [], [], timeout_s)[0]:

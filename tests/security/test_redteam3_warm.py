@@ -3,10 +3,14 @@
 Every evaluation here forks from the warm templates (each test checks that the task's candidate
 and trusted templates in `warm.POOL` served it: their `uses` grew, or a new one did). The attacks:
 a warm child confined less than a cold one, or holding a descriptor of the waiter (status pipe)
-or the template (control socket); an earlier candidate's traces in the template's memory; random
-state shared by the children of one template, on either side; a candidate that outlives its
-waiter; a template killed under a run; signals and paths towards the templates; interpreter state
-planted for the next child. Fixtures: tests/fixtures/hostile/redteam3/.
+or the template (control socket); an evaluator's import-time files rebound to the channel in the
+trusted child; an earlier candidate's traces in the template's memory; random state shared by the
+children of one template, on either side; a candidate that outlives its waiter; a template killed
+under a run; signals and paths towards the templates; interpreter state planted for the next
+child. The three holes found (import-time files and generators of the evaluator, the template
+parsing requests in its own heap) are fixed: templates holding files or their own generators after
+import are never forked (those tasks start cold), and requests are parsed only after the fork.
+Fixtures: tests/fixtures/hostile/redteam3/.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import threading
 import time
@@ -23,7 +28,7 @@ from typing import Any
 import pytest
 
 from syslab.sandbox.warm import POOL, TEMPLATE_ROOT
-from syslab.task import Task
+from syslab.task import Task, load_task
 
 from .hostile_support import (
     FAMILIES,
@@ -132,6 +137,8 @@ def test_warm_candidate_confined_like_a_cold_one(temp_root: Path) -> None:
     assert pw["status"]["NoNewPrivs"] == "1" and pw["status"]["Seccomp"] == "2"
     assert pw["list_templates"] != "allowed" and pw["write_templates"] != "allowed"
     assert pw["cwd_is_scratch"] and pw["memory_cgroup"] == [["syslab", str(os.getpid())]]
+    # The address-space limit is the cold one plus what the template had mapped (the same room).
+    assert pw["rlimits"].pop("RLIMIT_AS")[0] >= pc["rlimits"].pop("RLIMIT_AS")[0]
     for key in pc:
         if key not in ("fd_numbers", "channel_fds"):  # the host's channel numbers may differ
             assert pw[key] == pc[key], f"{key}: warm {pw[key]} != cold {pc[key]}"
@@ -154,26 +161,19 @@ def test_trusted_child_holds_no_template_descriptor(temp_root: Path) -> None:
     assert tw == tc, f"warm {tw} != cold {tc}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HOLE: template._place gives the trusted child its control socket and channel pipes at the "
-        "host's numbers and closes every other descriptor, so files the evaluator opened at import "
-        "(in the template) are closed, or silently become the control socket or a channel pipe: "
-        "here the evaluator's answer file is the pipe the candidate writes to, and the candidate "
-        "writes the answer it gave (warm: solved 1.0, impossible; cold: 0.0)"
-    ),
-)
 def test_evaluator_files_opened_at_import_stay_theirs(temp_root: Path) -> None:
     """The evaluator keeps three files open from its import on and reads its answer file after the
     candidate replied; the candidate writes its own answer, as a line, into its channel a moment
     after replying. Warm must score what cold scores: the real answer file, never the candidate's
     pipe (solved 0.0, files_intact 1.0). Fails today either way the host numbers its descriptors:
-    rebound (the forged answer scores 1.0) or closed (EBADF: evaluator error)."""
+    rebound (the forged answer scores 1.0) or closed (EBADF: evaluator error). The defence: a
+    template that holds files after its imports is never forked; such a task starts cold."""
     code = build(FD, R3 + "w_fdforge")
     cold = run_hostile(with_limits(FD.task(), warm=False), code, SANDBOX, temp_root)
     assert cold.result.valid and cold.result.metrics == {"solved": 0.0, "files_intact": 1.0}, cold.message
-    warm = run_warm(FD.task(), code, temp_root)
+    warm = run_hostile(FD.task(), code, SANDBOX, temp_root)
+    assert warm.result.artifacts.get("sandbox_start") == "cold", warm.result.artifacts
+    assert any("files left open" in why for why in POOL._refused.values()), POOL._refused
     assert warm.result.valid, f"warm: {warm.kind}: {warm.message}"
     assert warm.result.metrics == cold.result.metrics, (
         f"warm {warm.result.metrics} != cold {cold.result.metrics}"
@@ -189,15 +189,6 @@ def memscan(earlier: list[str]) -> str:
     return build(DECISION, R3 + "w_memscan", MARKER=marker, EARLIER_HEX=json.dumps(earlier).encode().hex())
 
 
-@pytest.mark.xfail(
-    strict=False,  # intermittent: whether a freed string of the last request survives depends on
-    # the template's heap history (seen in most runs of this file, never in a bare script)
-    reason=(
-        "HOLE: the candidate template parses every run's request (json.loads) in its own heap; the "
-        "previous run's freed strings (its scratch dir path) are copied into the next child, which "
-        "reads them from its own memory"
-    ),
-)
 def test_no_trace_of_an_earlier_candidate_in_memory(temp_root: Path) -> None:
     """Each child is a copy of the template, which received every earlier request. Fails if the
     template still holds an earlier run's request (scratch dir, cgroup) or ever held a program: a
@@ -252,17 +243,23 @@ def test_trusted_global_random_state_fresh_per_child(rng_pair: tuple[Outcome, Ou
     assert second.result.metrics["global_np_predicted"] == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HOLE: generators an evaluator module makes at import (random.Random(), "
-        "np.random.default_rng(), a secret from os.urandom) are made once in the trusted template "
-        "and copied into every warm evaluation, so each draws the same 'fresh' challenge; a "
-        "candidate told one evaluation's challenge predicts the next (cold: fresh per evaluation)"
-    ),
-)
-def test_trusted_import_time_random_state_fresh_per_child(rng_pair: tuple[Outcome, Outcome]) -> None:
-    _, second = rng_pair
+def test_trusted_import_time_random_state_fresh_per_child(tmp_path: Path) -> None:
+    """Generators an evaluator module makes at import (random.Random(), np.random.default_rng())
+    would be made once in a trusted template and copied into every warm evaluation, so each would
+    draw the same 'fresh' challenge. The defence: such a template is never forked (cold starts);
+    fails if the run is warm or the second candidate, told the first one's draws, predicts its own."""
+    root = tmp_path / "warm_task"
+    shutil.copytree(WARM.task().root, root)
+    (root / "IMPORT_RNG").write_text("make the generators at import\n")
+    task = load_task(root)
+    first = run_hostile(task, build(WARM, R3 + "w_rng", EARLIER=None), SANDBOX, None)
+    assert first.result.valid, first.message
+    earlier = {
+        "own": printed(first.result.evidence.stdout, "RT3-OWN"),
+        "trusted": printed(first.result.evidence.stdout, "RT3-SEEN"),
+    }
+    second = run_hostile(task, build(WARM, R3 + "w_rng", EARLIER=repr(earlier)), SANDBOX, None)
+    assert second.result.artifacts.get("sandbox_start") == "cold", second.result.artifacts
     assert second.result.valid, second.message
     assert second.result.metrics["import_rng_predicted"] == 0.0
     assert second.result.metrics["import_np_predicted"] == 0.0
@@ -331,6 +328,7 @@ def test_template_killed_mid_run(kind: str, temp_root: Path) -> None:
     deadline = time.monotonic() + 10
     while templates(task).get(kind, (0, 0))[1] <= before[kind][1] and time.monotonic() < deadline:
         time.sleep(0.005)
+    assert runner.is_alive(), "the evaluation ended before the template could be killed under it"
     os.kill(before[kind][0], signal.SIGKILL)
     runner.join(timeout=30)
     assert result, "the evaluation did not finish"
