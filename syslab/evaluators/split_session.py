@@ -61,6 +61,8 @@ def warm_pool(task: Task, sandbox: Sandbox) -> bool:
     (every layer applies to a forked child as to an exec'd one), no GPU (CUDA does not survive
     fork), and the task not opting out."""
     spec = task.spec.sandbox
+    if os.environ.get("SYSLAB_WARM", "1") == "0":  # off for this host (debugging, measuring)
+        return False
     return sandbox.name == "process" and os.geteuid() == 0 and not spec.gpu and spec.warm
 
 

@@ -177,7 +177,7 @@ def _preload(kind: str, setup: dict) -> list[str]:
     return done
 
 
-def unforkable(own: set[int]) -> str | None:
+def unforkable(own: set[int], generators: bool = True) -> str | None:
     """Why forking this template would not give each child what a fresh process has, or None.
 
     - threads: a forked copy of a threaded process can deadlock;
@@ -194,6 +194,8 @@ def unforkable(own: set[int]) -> str | None:
     extra = [f for f in extra if _is_open(f)]
     if extra:
         return f"{len(extra)} files left open at import"
+    if not generators:  # checked once, after the imports: nothing runs in the template since
+        return None
     import gc
     import random
 
@@ -246,7 +248,7 @@ def serve(ctl: socket.socket, kind: str) -> None:
         last = n
         if not n:
             return  # the host closed its end (or died): the template ends with it
-        why = unforkable({ctl.fileno(), *fds})  # the run's descriptors are meant to be passed on
+        why = unforkable({ctl.fileno(), *fds}, generators=False)  # the run's fds are to pass on
         pid = -1
         if why is None:
             sys.stdout.flush()
@@ -289,6 +291,9 @@ def main() -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # waiters are reaped by the kernel
     preloaded = _preload(kind, setup)
     why = unforkable({ctl.fileno()})
+    import gc
+
+    gc.freeze()  # the children's collections leave the template's objects (and their pages) alone
     ctl.send(json.dumps({"ready": why is None, "why": why, "preloaded": preloaded}).encode())
     if why is None:
         serve(ctl, kind)
