@@ -174,3 +174,37 @@ def tar_members(tar_path: Path) -> dict[str, bytes]:
 def load_trace(raw: bytes) -> tuple[list[int], float]:
     data = json.load(io.BytesIO(raw))
     return [int(bool(x)) for x in data["data"]], float(data["metadata"]["gap_seconds"])
+
+
+def _recalls(a: Sequence[int], b: Sequence[int], min_shared: int) -> bool:
+    """Whether a process shown `b` would recognise `a` (or the reverse) and know some of its future:
+    they share a prefix of at least `min_shared` ticks that is not constant."""
+    if tuple(a[:min_shared]) != tuple(b[:min_shared]):
+        return False
+    n = min_shared
+    while n < len(a) and n < len(b) and a[n] == b[n]:
+        n += 1
+    shared = a[:n]
+    return 0 < sum(shared) < n or (n == len(a) == len(b))
+
+
+def replay_rounds(
+    items: Sequence[Any], shown: Callable[[Any], Sequence[Sequence[int]]], min_shared: int = 50
+) -> list[list[Any]]:
+    """`items` (scenarios) split into rounds, in order, so that no round shows the candidate an
+    availability sequence it could recognise from an earlier one of the same round. The evaluator
+    restarts the candidate's process (`candidate.restart()`) before each round: a strategy that
+    remembers what it saw never meets a trace it has seen, and so never knows its future."""
+    rounds: list[list[Any]] = []
+    seen: list[list[Sequence[int]]] = []
+    for item in items:
+        seqs = shown(item)
+        for members, shown_before in zip(rounds, seen, strict=True):
+            if not any(_recalls(a, b, min_shared) for a in seqs for b in shown_before):
+                members.append(item)
+                shown_before.extend(seqs)
+                break
+        else:
+            rounds.append([item])
+            seen.append(list(seqs))
+    return rounds

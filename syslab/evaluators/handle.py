@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from syslab.evaluators import protocol
@@ -78,6 +79,10 @@ class Candidate:
         self.timeout_s: float | None = None  # per-call limit, if the evaluator wants one
         self.gone = False
         self._tokens, self._next = b"", 0  # request tokens: from os.urandom, drawn in batches
+        self._adapter: str | None = None
+        # Set by whoever owns the candidate's process (the trusted evaluator process, local.py):
+        # start a fresh candidate process and return the channel to it.
+        self._respawn: Callable[[], Channel] | None = None
 
     # -- the raw request -------------------------------------------------------------------
 
@@ -135,6 +140,7 @@ class Candidate:
 
     def _ready(self, adapter: str | None) -> None:
         """Send the program (and the task's adapter); raise CandidateError if it does not load."""
+        self._adapter = adapter
         self._op("init", self.source, adapter)
 
     # -- what evaluators use ---------------------------------------------------------------
@@ -172,6 +178,21 @@ class Candidate:
                 "invalid_output", f"the candidate answered {len(batch)} calls with {out!r:.60}"
             )
         return out
+
+    def restart(self) -> None:
+        """A fresh candidate process with the program loaded again: nothing the old process saw or
+        kept (module state, files, memory) reaches the new one. Use it before showing the
+        candidate an input it has seen before in this evaluation (a trace replayed under another
+        setting): a process that remembers it would know its future. Remote functions re-bind;
+        remote objects of the old process are gone."""
+        if self._respawn is None:
+            raise RuntimeError("this candidate's process cannot be restarted here")
+        self.close()
+        self._chan.close()
+        self._chan = self._respawn()
+        self.gone = False
+        self._generation += 1
+        self._ready(self._adapter)
 
     def close(self) -> None:
         if not self.gone:

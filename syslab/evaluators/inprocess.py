@@ -73,6 +73,10 @@ class InProcessCandidate:
             raise InvalidOutput(f"the program defines no {name!r}")
         return getattr(self._runtime.program, name)
 
+    def restart(self) -> None:
+        """Shared mode has only this process: the program is run again (unverified runs anyway)."""
+        self.reload()
+
     def close(self) -> None:
         pass
 

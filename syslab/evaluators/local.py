@@ -29,11 +29,7 @@ from syslab.task import Task
 RUNTIME = Path(__file__).with_name("candidate_runtime.py")
 
 
-@contextlib.contextmanager
-def local_candidate(
-    code: str, adapter: str | None = None, *, allow_nonfinite: bool = False, load: bool = True
-) -> Iterator[Candidate]:
-    """A Candidate served by an unsandboxed child process; `load=False` leaves the init to the caller."""
+def _spawn() -> tuple[Channel, subprocess.Popen, Path]:
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     scratch = Path(tempfile.mkdtemp(prefix="syslab-local-"))
     fd = theirs.fileno()
@@ -42,20 +38,44 @@ def local_candidate(
         [sys.executable, "-B", str(RUNTIME)], pass_fds=(fd,), env=env, cwd=scratch, stdin=subprocess.DEVNULL
     )
     theirs.close()
-    cand = Candidate(Channel(ours.detach()), code, allow_nonfinite=allow_nonfinite)
+    return Channel(ours.detach()), proc, scratch
+
+
+def _end(proc: subprocess.Popen, scratch: Path) -> None:
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    remove_tree(scratch)
+
+
+@contextlib.contextmanager
+def local_candidate(
+    code: str, adapter: str | None = None, *, allow_nonfinite: bool = False, load: bool = True
+) -> Iterator[Candidate]:
+    """A Candidate served by an unsandboxed child process; `load=False` leaves the init to the caller.
+    `candidate.restart()` starts a new child process."""
+    chan, proc, scratch = _spawn()
+    ended: list[tuple[subprocess.Popen, Path]] = []
+    cand = Candidate(chan, code, allow_nonfinite=allow_nonfinite)
+
+    def respawn() -> Channel:
+        nonlocal proc, scratch
+        ended.append((proc, scratch))
+        chan, proc, scratch = _spawn()
+        return chan
+
+    cand._respawn = respawn
     try:
         if load:
             cand._ready(adapter)
         yield cand
     finally:
         cand.close()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for old in [*ended, (proc, scratch)]:
+            _end(*old)
         cand._chan.close()
-        remove_tree(scratch)
 
 
 @contextlib.contextmanager

@@ -134,6 +134,9 @@ class SplitSession:
         self.first = True
         self.candidate_result: SandboxResult | None = None
         self.init_reply: dict | None = None
+        self._past: list[SandboxResult] = []  # candidate processes replaced by a restart
+        self._scratches: list[Path] = []
+        self._cleanups: list = []
         env_data = data_env(task)  # raises FileNotFoundError (a missing data file) before anything starts
         spec = task.spec
         adapter = (task.root / spec.adapter).read_text(encoding="utf-8") if spec.adapter else None
@@ -226,6 +229,29 @@ class SplitSession:
             r.start()
         self.ctl = Channel(host_ctl.detach())
 
+    def _respawn(self) -> None:
+        """A fresh candidate process for the trusted side (`Candidate.restart`). The old one has been
+        told to end: its record is kept for the totals. The new one gets its own scratch dir and
+        channel, whose trusted ends go to the trusted process with the answer."""
+        self._past.append(self.run.wait(grace_s=2.0))
+        self.run.kill()
+        scratch = Path(tempfile.mkdtemp(prefix="syslab-eval-"))
+        self._scratches.append(scratch)
+        ends = self.sandbox.channel()
+        self._cleanups.append(ends.cleanup)
+        sock = socket.socket(fileno=os.dup(self.ctl.fd))
+        try:
+            try:
+                self._start_candidate(scratch, ends)
+                answer, fds = {"listening": ends.listening}, ends.trusted_fds
+            except Exception as e:  # noqa: BLE001 - reported to the evaluator, which fails the stage
+                answer, fds = {"error": f"{type(e).__name__}: {e}"[:500]}, []
+            socket.send_fds(sock, [json.dumps(answer).encode()], fds)
+        finally:
+            sock.close()
+            for fd in ends.trusted_fds:
+                os.close(fd)
+
     def _spawn_trusted(
         self, env: dict[str, str], fds: list[int], env_data: dict[str, str]
     ) -> subprocess.Popen | WarmChild:
@@ -259,8 +285,12 @@ class SplitSession:
         return self.trusted.pid
 
     def _release(self) -> None:
-        """What this session holds on the host: channel dir, CPU lease, cgroup, temp dir."""
+        """What this session holds on the host: channel dirs, CPU lease, cgroup, temp dirs."""
         self._cleanup_channel()
+        for cleanup in self._cleanups:
+            cleanup()
+        for scratch in self._scratches:
+            remove_tree(scratch)
         cpus.release(self.cpus)
         self.cpus = []
         if self.trusted_cgroup is not None:
@@ -301,7 +331,11 @@ class SplitSession:
                         pass
             self._send({"op": "stage", "name": name, "entry": entry, "fresh": not self.first})
             self.first = False
+            deadline = time.monotonic() + timeout_s
             reply = self._recv(timeout_s)
+            while reply["kind"] == "respawn":  # the evaluator asked for a fresh candidate process
+                self._respawn()
+                reply = self._recv(max(0.0, deadline - time.monotonic()))
         except ChannelTimeout:
             self._kill()
             return StageOutcome("timeout", f"no result within {timeout_s:g} s (wall clock)")
@@ -358,14 +392,15 @@ class SplitSession:
             r.join(timeout=2.0)
         self.ctl.close()
         self._release()
+        runs = [*self._past, res]
         out = SessionOutput(
-            stdout=res.stdout + ("\n[stdout truncated]" if res.stdout_truncated else ""),
-            stderr=res.stderr + ("\n[stderr truncated]" if res.stderr_truncated else ""),
+            stdout="".join(r.stdout + ("\n[stdout truncated]" if r.stdout_truncated else "") for r in runs),
+            stderr="".join(r.stderr + ("\n[stderr truncated]" if r.stderr_truncated else "") for r in runs),
             evaluator_stdout=self.readers[0].text(),
             evaluator_stderr=self.readers[1].text(),
             wall_s=time.monotonic() - self.start,
-            cpu_s=res.cpu_s,
-            peak_rss_mb=res.peak_rss_mb,
+            cpu_s=sum(r.cpu_s for r in runs),
+            peak_rss_mb=max(r.peak_rss_mb for r in runs),
             start="warm"
             if getattr(self.run, "warm", None) and isinstance(self.trusted, WarmChild)
             else "cold",

@@ -26,6 +26,7 @@ import importlib.util
 import json
 import math
 import os
+import socket
 import sys
 import traceback
 from pathlib import Path
@@ -71,9 +72,14 @@ class Evaluator:
     """One evaluation's trusted side: the candidate handle and the loaded evaluator modules."""
 
     def __init__(
-        self, channel_spec: str | None, listen_fd: int | None, modules: dict[str, Any] | None = None
+        self,
+        channel_spec: str | None,
+        listen_fd: int | None,
+        modules: dict[str, Any] | None = None,
+        control: Channel | None = None,
     ):
-        self.channel_spec, self.listen_fd = channel_spec, listen_fd
+        self.channel_spec, self.listen_fd, self.control = channel_spec, listen_fd, control
+        self.init_doc: dict = {}
         self.candidate: Candidate | None = None
         self.load_error: CandidateError | None = None
         self.modules: dict[str, Any] = dict(modules or {})  # path -> module (a warm template's)
@@ -88,8 +94,35 @@ class Evaluator:
         else:
             chan = Channel.from_spec(self.channel_spec or "")
         chan.max_bytes = int(doc.get("max_message_bytes") or chan.max_bytes)
+        self.init_doc = doc
         self.candidate = Candidate(chan, doc["program"], allow_nonfinite=bool(doc.get("allow_nonfinite")))
+        if self.control is not None:
+            self.candidate._respawn = self._respawn
         self.candidate._ready(doc.get("adapter"))  # the program (and adapter) load, or CandidateError
+
+    def _respawn(self) -> Channel:
+        """Ask the host for a fresh candidate process; its channel's descriptors come back with the
+        answer (SCM_RIGHTS on the control socket, the one message that is not a Channel frame)."""
+        assert self.control is not None
+        self.control.send(_dumps({"kind": "respawn"}))
+        sock = socket.socket(fileno=os.dup(self.control.fd))
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(sock, 65536, 4)
+        finally:
+            sock.close()
+        answer = json.loads(msg or b"{}")
+        if "error" in answer or not fds:
+            for fd in fds:
+                os.close(fd)
+            raise RuntimeError(f"the host could not start a fresh candidate process: {answer.get('error')}")
+        timeout = float(self.init_doc.get("connect_timeout_s", 60))
+        chan = (
+            Channel.accept(fds[0], timeout)
+            if answer.get("listening")
+            else Channel.from_spec(",".join(map(str, fds)))
+        )
+        chan.max_bytes = int(self.init_doc.get("max_message_bytes") or chan.max_bytes)
+        return chan
 
     def _function(self, entry: str) -> Any:
         file_part, name = entry.split(":", 1)
@@ -176,7 +209,7 @@ def main(modules: dict[str, Any] | None = None) -> None:
     control = Channel(int(os.environ.pop("SYSLAB_CONTROL_FD")))
     channel_spec = os.environ.pop("SYSLAB_CHANNEL_FD", None)
     listen_fd = os.environ.pop("SYSLAB_CHANNEL_LISTEN_FD", None)
-    ev = Evaluator(channel_spec, int(listen_fd) if listen_fd else None, modules)
+    ev = Evaluator(channel_spec, int(listen_fd) if listen_fd else None, modules, control)
     try:
         while True:
             doc = json.loads(control.recv())

@@ -132,14 +132,6 @@ def test_online_inputs_cannot_be_regenerated(task_dir: Path, program: str, stage
 # -- inputs shown twice ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known hole: one candidate process serves every scenario of an evaluation, and the "
-    "leaderboard's scenario set runs each trace several times (3 overheads x 2 deadlines; the quick "
-    "stage's traces again in the main stage), so a strategy can remember a trace and know its future "
-    "on the replay. Closing it needs a fresh candidate process per trace (cheap with warm templates) "
-    "or lockstep scenarios per trace",
-)
 @pytest.mark.parametrize(
     "problem,stage",
     [("cant_be_late", "evaluate_quick"), ("cant_be_late_multi", "evaluate")],
@@ -149,7 +141,8 @@ def test_spot_trace_is_never_shown_twice(problem: str, stage: str, adrs_data: No
     """Spot availability is the future the strategy must not see. A candidate process that remembers
     what it was shown must never be shown the same trace again in one evaluation (cant_be_late runs
     each trace for deadline 52 h and then 70 h; cant_be_late_multi reuses region traces across
-    scenarios; the quick stage's traces are the main stage's too, and `reload()` keeps the process)."""
+    scenarios; the quick stage's traces are the main stage's too, and `reload()` keeps the process).
+    The evaluators restart the candidate's process (`candidate.restart()`) before a trace recurs."""
     task = load_task(ADRS / problem)
     with task_candidate(task, fixture("spot_replay")) as cand:
         metrics = no_leak(lambda: getattr(evaluator(task.root), stage)(cand))
