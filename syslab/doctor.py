@@ -40,6 +40,8 @@ def _process_sandbox() -> Check:
     detail += f"; memory limit: {iso.get('memory_limit')}; scratch: {iso.get('scratch')}"
     if missing:
         detail += f"; missing {', '.join(missing)}"
+    warm = iso.get("uid_drop") and os.environ.get("SYSLAB_WARM", "1") != "0"
+    detail += "; warm templates: " + ("on" if warm else "off (root only; SYSLAB_WARM=0 turns them off)")
     hint = "run as root for uid drop and namespaces; Landlock needs Linux 5.13+" if missing else ""
     return Check(name="process sandbox", ok=not missing, detail=detail, hint=hint)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -38,3 +39,13 @@ def test_crashing_check_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_cli_doctor() -> None:
     out = subprocess.run([sys.executable, "-m", "syslab.cli", "doctor"], capture_output=True, text=True)
     assert out.returncode == 0 and "docker engine" in out.stdout and "process sandbox" in out.stdout
+
+
+def test_doctor_says_whether_evaluations_start_warm(monkeypatch) -> None:  # noqa: ANN001
+    from syslab.doctor import _process_sandbox
+
+    monkeypatch.setenv("SYSLAB_WARM", "0")
+    assert "warm templates: off" in _process_sandbox().detail
+    monkeypatch.setenv("SYSLAB_WARM", "1")
+    expected = "on" if os.geteuid() == 0 else "off"
+    assert f"warm templates: {expected}" in _process_sandbox().detail
