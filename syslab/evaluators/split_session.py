@@ -31,13 +31,13 @@ from pathlib import Path
 
 from syslab.evaluators.channel import Channel, ChannelClosed, ChannelTimeout
 from syslab.evaluators.harness import SessionOutput, StageOutcome, stage_timeouts
-from syslab.sandbox import cpus
+from syslab.sandbox import cpus, warm
 from syslab.sandbox.base import ChannelEnds, Limits, Sandbox, SandboxResult
 from syslab.sandbox.cgroup import MemoryCgroup
 from syslab.sandbox.envscrub import SYSLAB_ROOT, scrubbed_env
 from syslab.sandbox.scratch import remove_tree
 from syslab.sandbox.streams import CappedReader
-from syslab.sandbox.warm import POOL, Template, TemplateError, WarmChild, tree_fingerprint
+from syslab.sandbox.warm import POOL, Template, TemplateError, WarmChild
 from syslab.task import Task
 
 RUNTIME = Path(__file__).with_name("candidate_runtime.py")
@@ -54,40 +54,6 @@ def data_env(task: Task) -> dict[str, str]:
     first = task.spec.data[0].strip("/")
     path = data_path(first)
     return {"SYSLAB_DATA": str(path)[: -len(first)].rstrip("/")}
-
-
-def warm_pool(task: Task, sandbox: Sandbox) -> bool:
-    """Whether this evaluation forks from warm templates (warm.py): the process backend as root
-    (every layer applies to a forked child as to an exec'd one), no GPU (CUDA does not survive
-    fork), and the task not opting out."""
-    spec = task.spec.sandbox
-    if os.environ.get("SYSLAB_WARM", "1") == "0":  # off for this host (debugging, measuring)
-        return False
-    return sandbox.name == "process" and os.geteuid() == 0 and not spec.gpu and spec.warm
-
-
-def _candidate_template(task: Task) -> tuple[tuple, Template | None]:
-    from syslab.sandbox.sitedir import candidate_site
-
-    spec = task.spec.sandbox
-    imports = spec.warm_imports if spec.cpus == 1 else []  # a template's numpy has 1 BLAS thread
-    key = ("candidate", sys.executable, tuple(imports))
-    env = scrubbed_env(Path(tempfile.gettempdir()))
-    env["PYTHONPATH"] = str(candidate_site())
-    return key, POOL.get(key, (), spec.template_uses, ("candidate", {"imports": imports}, env))
-
-
-def _trusted_template(task: Task, env_data: dict[str, str]) -> tuple[tuple, Template | None]:
-    from syslab.evaluators.harness import stage_entries
-
-    entries = stage_entries(task)
-    key = ("trusted", sys.executable, str(task.root), tuple(entries), tuple(sorted(env_data.items())))
-    env = scrubbed_env(Path(tempfile.gettempdir()), gpu=task.spec.sandbox.gpu)
-    env.update(env_data)
-    env["PYTHONPATH"] = os.pathsep.join([str(SYSLAB_ROOT), str(task.root)])
-    setup = {"task_dir": str(task.root), "entries": entries}
-    fingerprint = tree_fingerprint(task.root)
-    return key, POOL.get(key, fingerprint, task.spec.sandbox.template_uses, ("trusted", setup, env))
 
 
 def trusted_memory_mb(task: Task) -> int:
@@ -149,7 +115,7 @@ class SplitSession:
         # The candidate is pinned from its start, the trusted process after the program loaded, so
         # the two interpreters start in parallel.
         self.cpus = cpus.lease(spec.sandbox.cpus) if sandbox.name == "process" else []
-        self.warm = warm_pool(task, sandbox)
+        self.warm = warm.enabled(task, sandbox)
         try:
             self._start_candidate(scratch, ends)
             self._start_trusted(ends, env_data)
@@ -174,7 +140,7 @@ class SplitSession:
     def _start_candidate(self, scratch: Path, ends: ChannelEnds) -> None:
         spec = self.task.spec
         python = sys.executable if self.sandbox.name == "process" else "python3"
-        key, template = _candidate_template(self.task) if self.warm else (None, None)
+        key, template = warm.candidate_template(self.task) if self.warm else (None, None)
 
         def start(template: Template | None) -> None:
             self.run = self.sandbox.start(
@@ -256,7 +222,7 @@ class SplitSession:
         self, env: dict[str, str], fds: list[int], env_data: dict[str, str]
     ) -> subprocess.Popen | WarmChild:
         if self.warm:
-            key, template = _trusted_template(self.task, env_data)
+            key, template = warm.trusted_template(self.task, env_data)
             if template is not None:
                 req = {
                     "env": env,

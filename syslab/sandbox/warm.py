@@ -29,9 +29,15 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syslab.errors import SyslabError
+from syslab.sandbox.envscrub import SYSLAB_ROOT, scrubbed_env
 from syslab.sandbox.scratch import remove_tree
+
+if TYPE_CHECKING:
+    from syslab.sandbox.base import Sandbox
+    from syslab.task import Task
 
 READY_TIMEOUT_S = 300.0  # a trusted template imports the evaluator, which may load its data
 REPLY_TIMEOUT_S = 10.0
@@ -288,3 +294,39 @@ class TemplatePool:
 
 POOL = TemplatePool()
 atexit.register(POOL.close)
+
+
+def enabled(task: Task, sandbox: Sandbox) -> bool:
+    """Whether this evaluation forks from warm templates: the process backend as root
+    (every layer applies to a forked child as to an exec'd one), no GPU (CUDA does not survive
+    fork), and the task not opting out."""
+    spec = task.spec.sandbox
+    if os.environ.get("SYSLAB_WARM", "1") == "0":  # off for this host (debugging, measuring)
+        return False
+    return sandbox.name == "process" and os.geteuid() == 0 and not spec.gpu and spec.warm
+
+
+def candidate_template(task: Task) -> tuple[tuple, Template | None]:
+    """(key, template) of the candidate side: the runtime and the task's warm_imports."""
+    from syslab.sandbox.sitedir import candidate_site
+
+    spec = task.spec.sandbox
+    imports = spec.warm_imports if spec.cpus == 1 else []  # a template's numpy has 1 BLAS thread
+    key = ("candidate", sys.executable, tuple(imports))
+    env = scrubbed_env(Path(tempfile.gettempdir()))
+    env["PYTHONPATH"] = str(candidate_site())
+    return key, POOL.get(key, (), spec.template_uses, ("candidate", {"imports": imports}, env))
+
+
+def trusted_template(task: Task, env_data: dict[str, str]) -> tuple[tuple, Template | None]:
+    """(key, template) of the trusted side: the task's evaluator modules, its data env."""
+    from syslab.evaluators.harness import stage_entries
+
+    entries = stage_entries(task)
+    key = ("trusted", sys.executable, str(task.root), tuple(entries), tuple(sorted(env_data.items())))
+    env = scrubbed_env(Path(tempfile.gettempdir()), gpu=task.spec.sandbox.gpu)
+    env.update(env_data)
+    env["PYTHONPATH"] = os.pathsep.join([str(SYSLAB_ROOT), str(task.root)])
+    setup = {"task_dir": str(task.root), "entries": entries}
+    fingerprint = tree_fingerprint(task.root)
+    return key, POOL.get(key, fingerprint, task.spec.sandbox.template_uses, ("trusted", setup, env))
