@@ -166,7 +166,7 @@ def test_template_follows_the_task_dir_uses_and_death(tmp_path: Path, sandbox: P
     task = make_task(tmp_path / "task", out, sandbox="template_uses = 2\n")
     assert evaluate_program(task, task.seed_code, sandbox).metrics == {"x": 1.0}
     pid0 = templates_of(task)["trusted"][0]
-    time.sleep(0.01)  # a new mtime even on coarse clocks
+    time.sleep(0.05)  # a new mtime even on coarse clocks (the new file has the same size)
     make_task(tmp_path / "task", out, value="2.0", sandbox="template_uses = 2\n")  # the evaluator changed
     assert evaluate_program(task, task.seed_code, sandbox).metrics == {"x": 2.0}
     pid1, uses = templates_of(task)["trusted"]
