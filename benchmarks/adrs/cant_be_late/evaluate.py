@@ -10,7 +10,11 @@ Split evaluation: the traces and the simulator (syslab/adrs/spot_sim.py)
 stay in this process. Per scenario the candidate's strategy is built in its
 own process (`make_strategy`, adapter.py) and asked for one decision per
 tick, given only that tick's observation (syslab/adrs/spot_wire.py);
-progress, the deadline guard and the bill are computed here.
+progress, the deadline guard and the bill are computed here. The candidate's
+process is restarted before each round of scenarios whose traces it could not
+recognise from one another (`replay_rounds`): the same trace recurs under both
+deadlines and several overheads, and a process that remembered it would know
+its future.
 """
 
 from __future__ import annotations
