@@ -213,21 +213,21 @@ class RemoteFunction:
         self._fid = _id(cand._op("bind", name), "a bind")
         self._gen = cand._generation
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def _current(self) -> int:
+        """The function's id in the candidate's current program (bound again after a reload)."""
         cand = self._cand
         if self._gen != cand._generation:
             self._fid = _id(cand._op("bind", self.name), "a bind")
             self._gen = cand._generation
-        return cand._call(self._fid, args, kwargs)
+        return self._fid
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._cand._call(self._current(), args, kwargs)
 
     def map(self, calls: Any) -> list:
         """One result per argument tuple in `calls`, in one round trip: for calls that do not
         depend on each other's results (each is still a call of the program's function)."""
-        cand = self._cand
-        if self._gen != cand._generation:
-            self._fid = _id(cand._op("bind", self.name), "a bind")
-            self._gen = cand._generation
-        return cand._map(self._fid, calls)
+        return self._cand._map(self._current(), calls)
 
     def __repr__(self) -> str:
         return f"<remote function {self.name}>"
@@ -267,15 +267,15 @@ class RemoteMethod:
         self._obj = obj
         self._fid = obj._bound(name)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def _live(self) -> Candidate:
         cand = self._obj._cand
         if self._obj._gen != cand._generation:
             raise CandidateError("runtime", "remote object used after the candidate was reloaded")
-        return cand._call(self._fid, args, kwargs)
+        return cand
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._live()._call(self._fid, args, kwargs)
 
     def map(self, calls: Any) -> list:
         """As RemoteFunction.map, for a method."""
-        cand = self._obj._cand
-        if self._obj._gen != cand._generation:
-            raise CandidateError("runtime", "remote object used after the candidate was reloaded")
-        return cand._map(self._fid, calls)
+        return self._live()._map(self._fid, calls)
