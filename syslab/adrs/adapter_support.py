@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -77,20 +78,26 @@ def exec_program(path: Path) -> ModuleType:
     return load_module(path, f"_syslab_candidate_{next(_counter)}")
 
 
-def entry_module(program: ModuleType, entry: str) -> ModuleType:
-    """The module that defines `entry`: the program, or the program its leaderboard Solution yields.
+def resolve(program: ModuleType, provides: Callable[[ModuleType], bool], what: str) -> ModuleType:
+    """The module that provides `what`: the program, or the program its leaderboard Solution yields.
 
-    A program without `entry` but with a `Solution` class is a leaderboard solution file:
-    `Solution().solve(None)` returns the program (code or a path); it is loaded once per program
-    module (a reload of the candidate asks again). The spec path the leaderboard passes is None
-    here: the candidate's process cannot read the task directory."""
+    A program that does not provide it but has a `Solution` class is a leaderboard solution file:
+    `Solution().solve(None)` returns the program (code, {'code': ...} or {'program_path': ...}),
+    which is loaded once per program module (a reload of the candidate asks again). The spec path
+    the leaderboard passes is None here (no solution reads it): the candidate's process cannot
+    read the task directory."""
     cached = _entries.get(id(program))
     if cached is not None and cached[0] is program:
         return cached[1]
     module = program
-    if not hasattr(module, entry) and hasattr(module, "Solution"):
+    if not provides(module) and hasattr(module, "Solution"):
         module = exec_program(materialize(module.Solution().solve(None), Path.cwd()))
-    if not hasattr(module, entry):
-        raise InvalidOutput(f"program defines no {entry!r}")
+    if not provides(module):
+        raise InvalidOutput(f"program defines no {what}")
     _entries[id(program)] = (program, module)
     return module
+
+
+def entry_module(program: ModuleType, entry: str) -> ModuleType:
+    """The module that defines the function (or class) `entry`: see `resolve`."""
+    return resolve(program, lambda m: hasattr(m, entry), repr(entry))

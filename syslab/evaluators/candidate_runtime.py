@@ -7,7 +7,9 @@ Runs inside the sandbox, started by the harness as
 and never holds anything the scorer needs: no key, no result file, no metric.
 The first message is ("init", program source, adapter source or None).
 The runtime writes both to its scratch dir (tools such as Triton and inspect
-read source files), runs the task's adapter first (task code that maps plain
+read source files; a program that came with files of its own, `MANIFEST`
+from evaluators/program_files.py, is written where the manifest says, its
+files around it and their directories first on sys.path), runs the task's adapter first (task code that maps plain
 data to the objects the program's interface promises), then the program, and
 replies ("ok", None) or an error. Then, until "bye" or end of file, each
 request gets one reply:
@@ -51,6 +53,39 @@ from syslab.evaluators.failures import VIOLATION_ERRNOS, CandidateRejected  # no
 PROGRAM_FILE = "program.py"
 ADAPTER_FILE = "_syslab_adapter.py"
 MAX_TRACEBACK = 20_000
+# Files that came with the program (evaluators/program_files.py writes it, unpack_files reads it).
+MANIFEST = "_syslab_program_files.json"
+
+
+def relative_path(path: str) -> str:
+    """`path` as a normalised relative POSIX path that stays inside the scratch dir, or ValueError."""
+    parts = path.replace("\\", "/").split("/") if isinstance(path, str) else []
+    if not path or path.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"{path!r} is not a relative path inside the scratch dir")
+    return "/".join(parts)
+
+
+def unpack_files(manifest: str = MANIFEST) -> tuple[str, list[str]]:
+    """Write the files that came with the program under the cwd (the scratch dir).
+
+    Returns (the program's path, directories to put first on sys.path): ("program.py", [])
+    without a manifest. Only the standard library: this runs before the program loads."""
+    if not os.path.isfile(manifest):
+        return os.path.abspath(PROGRAM_FILE), []
+    import base64
+    import json
+
+    with open(manifest, encoding="utf-8") as f:
+        doc = json.load(f)
+    here = os.getcwd()
+    for rel, data in doc.get("files", {}).items():
+        path = os.path.join(here, relative_path(rel))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as out:
+            out.write(base64.b64decode(data))
+    os.remove(manifest)
+    program = os.path.join(here, relative_path(doc.get("program") or PROGRAM_FILE))
+    return program, [os.path.join(here, relative_path(d)) for d in doc.get("import_dirs", [])]
 
 
 def classify(exc: BaseException, loading: bool = False) -> tuple[str, str]:
@@ -93,16 +128,23 @@ class Runtime:
         self.fns: list = []
         self.objs: dict[int, object] = {}
         self._next_obj = 1
+        self.program_path: str | None = None  # set by the first load (the manifest is unpacked once)
 
     def load(self) -> None:
         self.fns, self.objs = [], {}
+        if self.program_path is None:
+            self.program_path, dirs = unpack_files()
+            for d in reversed(dirs):  # first on sys.path, as the program's own helpers
+                if d not in sys.path:
+                    sys.path.insert(0, d)
         if self.adapter_source is not None:
             self.adapter = self._exec(ADAPTER_FILE, "syslab_adapter", self.adapter_source)
-        self.program = self._exec(PROGRAM_FILE, "program", self.source)
+        self.program = self._exec(self.program_path, "program", self.source)
 
     @staticmethod
     def _exec(filename: str, name: str, source: str) -> types.ModuleType:
         path = os.path.abspath(filename)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
             f.write(source)
         module = types.ModuleType(name)

@@ -28,6 +28,7 @@ from typing import Any
 
 from syslab.data import DataMissing
 from syslab.evaluators.base import EvaluationResult, Evidence, Failure, FailureKind
+from syslab.evaluators.program_files import ProgramFiles
 from syslab.sandbox.base import Sandbox
 from syslab.sandbox.scratch import remove_tree
 from syslab.task import Task
@@ -115,23 +116,32 @@ def _fail(result: EvaluationResult, kind: str, message: str) -> EvaluationResult
     return result
 
 
-def _open_session(task: Task, code: str, sandbox: Sandbox, scratch: Path):  # noqa: ANN202 - a session
+def _open_session(  # noqa: ANN202 - a session
+    task: Task, code: str, sandbox: Sandbox, scratch: Path, files: ProgramFiles | None = None
+):
     if task.evaluation_mode == "split":
         from syslab.evaluators.split_session import SplitSession
 
-        return SplitSession(task, code, sandbox, scratch)
+        return SplitSession(task, code, sandbox, scratch, files)
     from syslab.evaluators.shared_session import SharedSession
 
     return SharedSession(task, code, sandbox, scratch)
 
 
-def evaluate_program(task: Task, code: str, sandbox: Sandbox) -> EvaluationResult:
-    """Run the evaluation cascade for one candidate; never raises for candidate or evaluator faults."""
+def evaluate_program(
+    task: Task, code: str, sandbox: Sandbox, files: ProgramFiles | None = None
+) -> EvaluationResult:
+    """Run the evaluation cascade for one candidate; never raises for candidate or evaluator faults.
+
+    `files` (split mode only): where the program lands in the candidate's scratch dir and the
+    files that go with it (a leaderboard solution's layout and helper modules)."""
     result = EvaluationResult()
+    if files is not None and task.evaluation_mode != "split":
+        return _fail(result, "evaluator_error", "a program with files of its own needs a split-mode task")
     scratch = Path(tempfile.mkdtemp(prefix="syslab-eval-"))
     try:
         try:
-            session = _open_session(task, code, sandbox, scratch)
+            session = _open_session(task, code, sandbox, scratch, files)
         except (FileNotFoundError, DataMissing) as e:  # a missing data file is reported, not raised
             return _fail(result, "evaluator_error", str(e))
         try:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from syslab.evaluators.channel import Channel, ChannelClosed, ChannelTimeout
 from syslab.evaluators.harness import SessionOutput, StageOutcome, stage_timeouts
+from syslab.evaluators.program_files import ProgramFiles
 from syslab.sandbox import cpus, warm
 from syslab.sandbox.base import ChannelEnds, Limits, Sandbox, SandboxResult
 from syslab.sandbox.cgroup import MemoryCgroup
@@ -94,8 +95,11 @@ def _died(res: SandboxResult | None) -> tuple[str, str] | None:
 class SplitSession:
     """One split evaluation; `stage()` per cascade stage, then `finish()`."""
 
-    def __init__(self, task: Task, code: str, sandbox: Sandbox, scratch: Path):
+    def __init__(
+        self, task: Task, code: str, sandbox: Sandbox, scratch: Path, files: ProgramFiles | None = None
+    ):
         self.task, self.sandbox = task, sandbox
+        self.files = files  # the program's own files: in every scratch dir a candidate starts in
         self.start = time.monotonic()
         self.first = True
         self.candidate_result: SandboxResult | None = None
@@ -140,6 +144,8 @@ class SplitSession:
     def _start_candidate(self, scratch: Path, ends: ChannelEnds) -> None:
         spec = self.task.spec
         python = sys.executable if self.sandbox.name == "process" else "python3"
+        if self.files is not None:  # unpacked by the candidate's runtime (candidate_runtime.unpack_files)
+            self.files.write_manifest(scratch)
         key, template = warm.candidate_template(self.task) if self.warm else (None, None)
 
         def start(template: Template | None) -> None:
