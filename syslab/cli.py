@@ -105,7 +105,7 @@ def run(
     in the pipeline are evaluated and recorded, none is killed.
     """
     from syslab.config import build_config, env_overrides
-    from syslab.run import run_evolution
+    from syslab.sandbox import warm
     from syslab.task import load_task
 
     try:
@@ -142,6 +142,10 @@ def run(
             progress=not quiet,
             replay=replay,
         )
+        if cfg.executor.kind == "local":  # Ray workers keep their own templates
+            warm.prestart(task, cfg.sandbox.backend)  # they start while the agent stack imports
+        from syslab.run import run_evolution
+
         result = run_evolution(task, cfg)
     except SyslabError as e:
         _fail(e)
@@ -430,9 +434,26 @@ def reproduce(
         None, "--rel-tol", help="run: relative tolerance (default: exact if deterministic, else 0.05)."
     ),
     task: Path | None = typer.Option(None, "--task", help="run: task dir (default: the manifest's)."),
+    leaderboard: Path | None = typer.Option(
+        None,
+        "--leaderboard",
+        help="adrs: a local ADRS-Leaderboard checkout; evaluate each of its solutions with syslab's "
+        "evaluators instead of evolving (output default runs/adrs-leaderboard).",
+    ),
+    timeout: float | None = typer.Option(
+        None,
+        "--timeout",
+        help="adrs --leaderboard: seconds per solution (default: config.yaml's, else the task's).",
+    ),
 ) -> None:
     """Re-run the ADRS case studies (`reproduce adrs`), or re-evaluate a run's claims (`reproduce RUN`)."""
     try:
+        if target == "adrs" and leaderboard is not None:
+            from syslab.adrs.leaderboard_repro import reproduce_leaderboard
+
+            names = [p.strip() for p in problems.split(",") if p.strip()] if problems else None
+            reproduce_leaderboard(leaderboard, names, out or Path("runs") / "adrs-leaderboard", timeout)
+            return
         if target == "adrs":
             try:
                 from syslab.adrs.reproduce import reproduce_adrs
