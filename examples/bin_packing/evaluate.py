@@ -56,7 +56,7 @@ def _scores(raw: Any, n_bins: int) -> np.ndarray:
         raise InvalidOutput(
             f"priority returned shape {scores.shape} for {n_bins} bins (expected one score per bin)"
         )
-    if not np.all(np.isfinite(scores)):
+    if not np.isfinite(scores).all():
         raise InvalidOutput("priority returned a NaN or infinite score")
     return scores
 
@@ -74,11 +74,12 @@ def pack_all(instances: list[np.ndarray], priority: Any) -> list[int]:
         candidates, calls = {}, []
         for k in live:
             item = instances[k][i]
-            fits = np.flatnonzero(remaining[k][: n_open[k]] >= item)
-            candidates[k] = np.append(fits, n_open[k])  # the open bins that fit, then one fresh bin
+            # The open bins that fit, then one fresh bin: bin n_open is still empty and every item
+            # fits an empty bin (sizes are clipped to the capacity), so it is always the last match.
+            candidates[k] = np.flatnonzero(remaining[k][: n_open[k] + 1] >= item)
             calls.append((float(item), remaining[k][candidates[k]]))
         for k, raw in zip(live, priority.map(calls), strict=True):
-            chosen = candidates[k][int(np.argmax(_scores(raw, len(candidates[k]))))]
+            chosen = candidates[k][int(_scores(raw, len(candidates[k])).argmax())]
             remaining[k][chosen] -= instances[k][i]
             if chosen == n_open[k]:
                 n_open[k] += 1

@@ -296,14 +296,41 @@ POOL = TemplatePool()
 atexit.register(POOL.close)
 
 
-def enabled(task: Task, sandbox: Sandbox) -> bool:
-    """Whether this evaluation forks from warm templates: the process backend as root
-    (every layer applies to a forked child as to an exec'd one), no GPU (CUDA does not survive
-    fork), and the task not opting out."""
+def enabled(task: Task, sandbox: Sandbox | str) -> bool:
+    """Whether this evaluation forks from warm templates: the process backend (a Sandbox or its
+    name) as root (every layer applies to a forked child as to an exec'd one), no GPU (CUDA does
+    not survive fork), and the task not opting out."""
     spec = task.spec.sandbox
     if os.environ.get("SYSLAB_WARM", "1") == "0":  # off for this host (debugging, measuring)
         return False
-    return sandbox.name == "process" and os.geteuid() == 0 and not spec.gpu and spec.warm
+    name = sandbox if isinstance(sandbox, str) else sandbox.name
+    return name == "process" and os.geteuid() == 0 and not spec.gpu and spec.warm
+
+
+def prestart(task: Task, backend: str) -> threading.Thread | None:
+    """Start a split task's two templates in a background thread, so that a run's first
+    evaluation finds them ready: they import on the other core while this process is still
+    importing its agent stack. Best effort: a template that fails here is started (or refused)
+    again by the evaluation that needs it, which reports why."""
+    if task.evaluation_mode != "split" or not enabled(task, backend):
+        return None
+
+    def start() -> None:
+        from syslab.evaluators.split_session import data_env
+
+        try:
+            env_data = data_env(task)
+        except (OSError, SyslabError):
+            return  # the first evaluation says which data file is missing
+        for make in (lambda: candidate_template(task), lambda: trusted_template(task, env_data)):
+            try:
+                make()
+            except Exception:  # noqa: BLE001 - see the docstring: the evaluation tries again
+                pass
+
+    thread = threading.Thread(target=start, name="syslab-template-prestart", daemon=True)
+    thread.start()
+    return thread
 
 
 def candidate_template(task: Task) -> tuple[tuple, Template | None]:

@@ -223,3 +223,26 @@ def test_the_pool_keeps_a_bounded_number_of_templates(
     assert "trusted" not in templates_of(tasks[0])  # the least recently used went
     with pytest.raises(ProcessLookupError):
         os.kill(pids[0], 0)
+
+
+def test_prestart_readies_both_templates_for_the_first_evaluation(
+    tmp_path: Path, sandbox: ProcessSandbox
+) -> None:
+    """`syslab run` starts a split task's templates while it imports its agent stack; the first
+    evaluation then forks from those very templates (no second start)."""
+    from syslab.sandbox.warm import prestart
+
+    out = tmp_path / "reports.jsonl"
+    task = make_task(tmp_path / "task", out, prelude="import time; time.sleep(0.5)")
+    POOL.close()  # no candidate template left over from another test
+    assert prestart(task, "docker") is None  # only the process backend forks templates
+    thread = prestart(task, "process")
+    assert thread is not None
+    thread.join(timeout=30)
+    before = templates_of(task)
+    assert set(before) == {"trusted", "candidate"} and before["trusted"][1] == 0
+    res = evaluate_program(task, task.seed_code, sandbox)
+    assert res.ok and res.artifacts["sandbox_start"] == "warm", res.failure
+    after = templates_of(task)
+    assert after["trusted"] == (before["trusted"][0], 1)
+    assert after["candidate"] == (before["candidate"][0], 1)

@@ -59,14 +59,13 @@ def pack(items: np.ndarray, priority: Any) -> int:
     remaining = np.full(len(items) + 1, float(CAPACITY))
     n_open = 0
     for item in items:
-        fits = np.flatnonzero(remaining[:n_open] >= item)
-        candidates = np.append(fits, n_open)
+        candidates = np.flatnonzero(remaining[: n_open + 1] >= item)  # open bins that fit, then a fresh one
         scores = np.asarray(priority(float(item), remaining[candidates]), dtype=np.float64)
         if scores.shape != candidates.shape:
             raise ValueError(f"priority returned shape {scores.shape} for {len(candidates)} bins")
-        if not np.all(np.isfinite(scores)):
+        if not np.isfinite(scores).all():
             raise ValueError("priority returned a NaN or infinite score")
-        chosen = candidates[int(np.argmax(scores))]
+        chosen = candidates[int(scores.argmax())]
         remaining[chosen] -= item
         if chosen == n_open:
             n_open += 1
