@@ -5,8 +5,18 @@ unavailable (preempted) in that tick. The job is in one region at a time
 (region 0 at the start; one region in the single-region task). Each tick the
 strategy picks SPOT, ON_DEMAND or NONE and may move the job to another
 region; the cluster that ran during a tick is billed for it (on-demand
-$3.06/h, spot $0.9731/h). A job of `duration` hours must finish by the
-deadline; changing cluster type costs `overhead` hours of lost progress.
+$3.06/h; spot $0.9731/h, or, where the traces record prices, the first
+tick's price in the region the job ends in, as the leaderboard bills). A job
+of `duration` hours should finish by the deadline; changing cluster type
+costs `overhead` hours of lost progress.
+
+Deadlines as on the leaderboard: its simulator runs the job until the work
+is done and bills every tick, whenever that is. The guard keeps a running
+spot instance at the edge, so a preemption there can end the job a tick or
+more after the deadline; such a run is scored at what it cost, and
+`Outcome.late` says it was late (the evaluators count these as
+`deadline_misses`, syslab's stricter reading, reported but not rejected).
+Running past the end of the trace is an error, as there.
 
 This module owns every number that decides the cost: the traces, the tick,
 progress, restart overhead, preemption, the deadline guard (keep a running
@@ -26,7 +36,7 @@ import tarfile
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from syslab.adrs.spot_wire import CLUSTER_TYPES, CODES, NONE, ON_DEMAND, SPOT
 from syslab.evaluators import InvalidOutput, WrongAnswer
@@ -34,6 +44,14 @@ from syslab.evaluators.codec import describe
 
 PRICES = {ON_DEMAND: 3.06, SPOT: 0.9731, NONE: 0.0}  # $/hour
 Decide = Callable[..., Any]  # driver.tick(*observation) -> (decision, region), remote
+
+
+class Outcome(NamedTuple):
+    """One simulated job: what it cost, when it finished, and whether that was after its deadline."""
+
+    cost: float
+    finish_h: float
+    late: bool
 
 
 class SpotRun:
@@ -46,9 +64,15 @@ class SpotRun:
         duration_h: float,
         deadline_h: float,
         overhead_h: float,
+        spot_prices: Sequence[float] | None = None,
     ):
         if not traces or len({len(t) for t in traces}) != 1:
             raise ValueError("spot_sim: need one or more traces of equal length")
+        if spot_prices is not None and len(spot_prices) != len(traces):
+            raise ValueError(f"spot_sim: {len(spot_prices)} spot prices for {len(traces)} regions")
+        # Spot $/h per region (None: the flat PRICES[SPOT]). The leaderboard bills the whole run at
+        # the price map of the region the job ends in, whose spot price is its trace's first one.
+        self.spot_prices = spot_prices
         self.traces = traces
         self.gap = float(gap_seconds)
         self.duration = duration_h * 3600
@@ -59,7 +83,7 @@ class SpotRun:
         self.cluster = NONE  # what runs now (NONE once preempted)
         self.last = NONE  # what ran in the previous tick (billed and booked at this tick)
         self.has_spot = False  # spot in the job's region in this tick, as observed
-        self.billed: list[float] = []  # $/h of each tick's cluster
+        self.billed: list[str] = []  # the cluster of each tick, priced when the bill is made
         self.progress: list[float] = []  # seconds of work done in each tick
         self.done = 0.0  # sum(progress), recomputed as the strategy base class always did
         self.restart_left = 0.0
@@ -78,7 +102,7 @@ class SpotRun:
         """Start a tick: bill and book the previous one, apply a preemption; the candidate's message."""
         has_spot = self.spot_in(self.region)
         last = self.cluster
-        self.billed.append(PRICES[last])
+        self.billed.append(last)
         if last == SPOT and not has_spot:
             self.cluster = NONE  # preempted
         self.last, self.has_spot = last, has_spot
@@ -140,22 +164,28 @@ class SpotRun:
         self.tick += 1
 
     def cost(self) -> float:
-        return sum(self.billed) * self.gap / 3600
+        prices = PRICES
+        if self.spot_prices is not None:
+            prices = {**PRICES, SPOT: float(self.spot_prices[self.region])}
+        return sum(prices[cluster] for cluster in self.billed) * self.gap / 3600
+
+    @property
+    def late(self) -> bool:
+        """Whether the work was done after the deadline (the tick that completed it ended past it)."""
+        return (self.tick - 1) * self.gap > self.deadline + 1e-6
 
 
-def simulate(decide: Decide, run: SpotRun) -> tuple[float, float]:
-    """(cost $, finish time h) of one job driven by `decide`; WrongAnswer when the deadline is missed."""
+def simulate(decide: Decide, run: SpotRun) -> Outcome:
+    """Cost, finish time and lateness of one job driven by `decide`, run until its work is done."""
     while not run.finished:
         run.apply(*run.check(decide(*run.observe())))
     finish_s = (run.tick - 1) * run.gap  # the tick that completed the work ended here
-    # The next tick bills what ran in it; the strategy is asked once more, as it always was,
-    # and its answer is checked but changes nothing.
-    run.check(decide(*run.observe()))
-    if finish_s > run.deadline + 1e-6:
-        raise WrongAnswer(
-            f"deadline miss: finished at {finish_s / 3600:.2f} h, deadline {run.deadline / 3600:g} h"
-        )
-    return run.cost(), finish_s / 3600
+    late = run.late
+    # The next tick bills what ran in it; the strategy is asked once more, as the leaderboard's
+    # simulator does ("realize the last step"). Its decision changes nothing, but a region switch
+    # in it moves the job, and the bill is priced in the region it ends in.
+    _decision, run.region = run.check(decide(*run.observe()))
+    return Outcome(run.cost(), finish_s / 3600, late)
 
 
 @cache

@@ -14,6 +14,7 @@ from types import ModuleType
 import pytest
 from adrs_support import DATA, TASKS
 
+from syslab.adrs.spot_sim import PRICES, SpotRun, simulate
 from syslab.evaluators import InvalidOutput, WrongAnswer
 from syslab.evaluators.handle import CandidateError
 from syslab.evaluators.harness import evaluate_program
@@ -37,7 +38,8 @@ BETTER = SEED.replace(
 )
 
 # Spot when it is up, otherwise wait, and leave the deadline to the simulator's guard: the guard keeps a
-# running spot instance at the edge, a preemption there comes too late to recover, and the job ends late.
+# running spot instance at the edge, a preemption there comes too late to recover, and the job ends late
+# in some scenarios (scored as on the leaderboard, counted in deadline_misses).
 GREEDY = """
 from sky_spot.strategies.strategy import Strategy
 from sky_spot.utils import ClusterType
@@ -100,9 +102,38 @@ def test_better_candidate():
     assert better["avg_cost"] < seed["avg_cost"] and better["score"] > seed["score"]
 
 
-def test_deadline_miss_is_wrong_answer():
-    with pytest.raises(WrongAnswer, match="deadline miss"):
-        run(GREEDY)
+def greedy_decide(tick: int, last: int, avail: int, done_inc: float, restart_left: float, region: int):
+    """GREEDY's rule as a plain decide function: spot when region 0 has it, otherwise nothing."""
+    return ("SPOT" if avail & 1 else "NONE"), 0
+
+
+def test_late_job_is_billed_every_tick_and_scored():
+    # Half-hour ticks, 1 h of work, 2 h deadline, 0.5 h restart. Spot at tick 0 (restart), kept by the
+    # guard at tick 1, preempted at tick 2 (one tick of work done), nothing at tick 2, then on-demand
+    # pays a restart and a tick of work: done after tick 5, at 2.5 h; the spot the strategy asked for
+    # then runs one more tick, and is billed, as on the leaderboard.
+    run_ = SpotRun(([0, 0, 1, 0, 0, 0, 0, 0],), 1800, 1.0, 2.0, 0.5)
+    outcome = simulate(greedy_decide, run_)
+    assert outcome.late and outcome.finish_h == 2.5
+    assert run_.billed == ["NONE", "SPOT", "SPOT", "NONE", "ON_DEMAND", "ON_DEMAND", "SPOT"]
+    assert outcome.cost == pytest.approx((3 * PRICES["SPOT"] + 2 * PRICES["ON_DEMAND"]) * 0.5)
+
+
+def test_job_on_time_is_not_late():
+    outcome = simulate(greedy_decide, SpotRun(([0] * 8,), 1800, 1.0, 2.0, 0.5))
+    assert not outcome.late and outcome.finish_h <= 2.0
+
+
+def test_running_past_the_trace_is_wrong_answer():
+    with pytest.raises(WrongAnswer, match="after the trace ends"):
+        simulate(greedy_decide, SpotRun(([1] * 4,), 1800, 1.0, 2.0, 0.5))
+
+
+def test_deadline_misses_are_counted_not_rejected():
+    greedy, seed = run(GREEDY), run(SEED)
+    assert greedy["deadline_misses"] > 0 and seed["deadline_misses"] == 0
+    od, spot = 3.06 * 48, 0.9731 * 48
+    assert greedy["score"] == pytest.approx((od - greedy["avg_cost"]) / (od - spot) * 100)
 
 
 def test_no_strategy_is_invalid():

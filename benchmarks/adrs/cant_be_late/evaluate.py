@@ -6,6 +6,11 @@ Scenarios (as on the leaderboard): 6 AWS zone/GPU traces sets × 30 traces
 SPOT), 0, 1)·100 with OD = 3.06·48 (all on-demand) and SPOT = 0.9731·48.
 `evaluate_quick` is the cascade's first stage: 2 traces per set (72 scenarios).
 
+Deadlines as on the leaderboard: a job that ends after its deadline (the
+guard keeps a running spot instance at the edge, and a preemption there
+comes too late) is billed for every tick it ran and scored, not rejected;
+`deadline_misses` counts such scenarios (syslab's stricter reading).
+
 Split evaluation: the traces and the simulator (syslab/adrs/spot_sim.py)
 stay in this process. Per scenario the candidate's strategy is built in its
 own process (`make_strategy`, adapter.py) and asked for one decision per
@@ -80,14 +85,15 @@ def run(candidate: Candidate, per_env: int) -> dict:
     # remember, and its future with it.
     scenarios = traces(per_env)
     cost_of: dict[tuple[int, float], float] = {}
+    late = 0
     for group in rounds(per_env):
         candidate.restart()
         for index, deadline in group:
             overhead, _env, avail, gap = scenarios[index]
             driver = candidate.new("make_strategy", DURATION, deadline, overhead, gap)
-            cost_of[index, deadline], _ = simulate(
-                driver.tick, SpotRun((avail,), gap, DURATION, deadline, overhead)
-            )
+            outcome = simulate(driver.tick, SpotRun((avail,), gap, DURATION, deadline, overhead))
+            cost_of[index, deadline] = outcome.cost
+            late += outcome.late
             driver.drop()
     # Summed in the leaderboard's scenario order (trace, then deadline): the same float result.
     costs = [cost_of[i, d] for i in range(len(scenarios)) for d in DEADLINES]
@@ -100,6 +106,7 @@ def run(candidate: Candidate, per_env: int) -> dict:
         "avg_cost_ddl52": sum(by_deadline[52.0]) / len(by_deadline[52.0]),
         "avg_cost_ddl70": sum(by_deadline[70.0]) / len(by_deadline[70.0]),
         "scenarios": float(len(costs)),
+        "deadline_misses": float(late),
         "eval_wall_s": time.perf_counter() - t0,
         "artifacts": {
             "candidate_calls": candidate.calls - calls0,

@@ -8,6 +8,11 @@ scenario's mean cost; score = clip((OD − cost)/(OD − SPOT), 0, 1)·100 with
 OD = 3.06·48 and SPOT = 0.9731·48. `evaluate_quick` (cascade stage 1) runs
 the leaderboard's quick check: 2 zones, trace 0.
 
+Billing and deadlines as on the leaderboard: a run's spot hours are billed at
+the first price its trace records in the region the job ends in (not the flat
+$0.9731/h of the anchors), and a run that ends after the deadline is billed
+and scored; `deadline_misses` counts such runs (syslab's stricter reading).
+
 Split evaluation: the traces and the simulator (syslab/adrs/spot_sim.py)
 stay in this process. Per run the candidate's strategy is built in its own
 process (`make_strategy`, adapter.py) and asked once per tick for a decision
@@ -47,13 +52,16 @@ def run(candidate: Candidate, scenarios: list[tuple[str, tuple[str, ...], int]])
     metrics, scenario_costs = {}, []
     runs_of = [(name, i, region_traces(tar, regions, f"{i}.json")) for name, regions, count in scenarios for i in range(count)]  # fmt: skip
     cost_of: dict[tuple[str, int], float] = {}
+    late = 0
     # Region traces recur across scenarios (and the quick stage's in the main one): a fresh
     # candidate process per round, so none is shown a trace it may remember.
     for group in replay_rounds(runs_of, lambda r: r[2][0]):
         candidate.restart()
-        for name, i, (traces, gap) in group:
+        for name, i, (traces, gap, prices) in group:
             driver = candidate.new("make_strategy", DURATION, DEADLINE, OVERHEAD, gap, len(traces))
-            cost_of[name, i], _ = simulate(driver.tick, SpotRun(traces, gap, DURATION, DEADLINE, OVERHEAD))
+            outcome = simulate(driver.tick, SpotRun(traces, gap, DURATION, DEADLINE, OVERHEAD, prices))
+            cost_of[name, i] = outcome.cost
+            late += outcome.late
             driver.drop()
     for name, _regions, count in scenarios:  # summed in scenario order: the same float result
         costs = [cost_of[name, i] for i in range(count)]
@@ -67,6 +75,7 @@ def run(candidate: Candidate, scenarios: list[tuple[str, tuple[str, ...], int]])
         "avg_cost": avg,
         **metrics,
         "runs": runs,
+        "deadline_misses": float(late),
         "eval_wall_s": time.perf_counter() - t0,
         "artifacts": {
             "candidate_calls": candidate.calls - calls0,
