@@ -76,6 +76,30 @@ class BudgetSpec(BaseModel):
     tokens: int | None = Field(None, ge=0)
 
 
+class HeldoutSpec(BaseModel):
+    """A held-out evaluation: data the search never sees, scored only after the search ends.
+
+    `entry` has the evaluator's contract (split mode `evaluate(candidate)`, shared mode
+    `evaluate(program_path)`) on other seeds, traces, workloads or tables than the search
+    evaluator's. It is never shown to the agents and never used for selection.
+
+    `tolerance`: the largest allowed shortfall of the held-out primary metric against the
+    search value, in the metric's own direction (a held-out result that is better is never a
+    gap). With `relative = true` (default) the shortfall is divided by |search value|, so
+    0.1 allows 10% worse; with `relative = false` it is in the metric's units. A larger gap
+    marks the best candidate's claim refuted (overfit to the search data).
+    `top_k`: how many of the best candidates by search score are evaluated on it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    entry: str  # "file.py:function"
+    tolerance: float = Field(0.1, ge=0)
+    relative: bool = True
+    top_k: int = Field(3, ge=1)
+    timeout_s: float | None = Field(None, gt=0)
+    description: str = ""  # which data the split holds (shown in reports, never to agents)
+
+
 class TaskSpec(BaseModel):
     """The contents of task.toml."""
 
@@ -98,6 +122,7 @@ class TaskSpec(BaseModel):
     mode: Literal["auto", "split", "shared"] = "auto"
     adapter: str | None = None  # candidate-side module mapping plain data to the program's interface
     allow_nonfinite: bool = False  # may the candidate's replies hold inf / nan
+    heldout: HeldoutSpec | None = None  # scored after the search only (see HeldoutSpec)
 
     @model_validator(mode="after")
     def _one_primary(self) -> TaskSpec:
@@ -108,7 +133,8 @@ class TaskSpec(BaseModel):
             primaries = [only]
         if len(primaries) != 1:
             raise ValueError(f"exactly one metric must have primary = true (found {len(primaries)})")
-        for entry in [self.evaluator] + [s.entry for s in self.stages]:
+        held = [self.heldout.entry] if self.heldout is not None else []
+        for entry in [self.evaluator] + [s.entry for s in self.stages] + held:
             if ":" not in entry:
                 raise ValueError(f"evaluator entry {entry!r} must look like 'file.py:function'")
         return self
@@ -222,9 +248,12 @@ def load_task(task_dir: str | Path) -> Task:
     seed_path = root / spec.seed
     if not seed_path.is_file():
         raise SpecError(toml_path, "seed", f"seed program {spec.seed!r} not found in {root}")
-    for field, entry in [("evaluator", spec.evaluator)] + [
-        (f"stages.{i}.entry", s.entry) for i, s in enumerate(spec.stages)
-    ]:
+    held = [("heldout.entry", spec.heldout.entry)] if spec.heldout is not None else []
+    for field, entry in (
+        [("evaluator", spec.evaluator)]
+        + [(f"stages.{i}.entry", s.entry) for i, s in enumerate(spec.stages)]
+        + held
+    ):
         file_part = entry.split(":", 1)[0]
         if not (root / file_part).is_file() and not file_part.startswith("builtin"):
             raise SpecError(toml_path, field, f"evaluator file {file_part!r} not found in {root}")
@@ -235,6 +264,11 @@ def load_task(task_dir: str | Path) -> Task:
         if len({k for k in kinds.values() if k is not None}) > 1:
             shown = ", ".join(f"{e} {'takes a candidate' if k else 'takes a path'}" for e, k in kinds.items())
             raise SpecError(toml_path, "stages", f"every stage must use one evaluation mode ({shown})")
+    if spec.heldout is not None and spec.mode == "auto":
+        main, held_kind = takes_candidate(root, spec.evaluator), takes_candidate(root, spec.heldout.entry)
+        if main is not None and held_kind is not None and main != held_kind:
+            want = "a candidate" if main else "a program path"
+            raise SpecError(toml_path, "heldout.entry", f"must take {want}, like the evaluator")
     seed_code = seed_path.read_text()
     if EVOLVE_START not in seed_code or EVOLVE_END not in seed_code:
         raise SpecError(seed_path, "EVOLVE-BLOCK", f"seed has no {EVOLVE_START}/{EVOLVE_END} markers")
