@@ -100,6 +100,27 @@ class HeldoutSpec(BaseModel):
     description: str = ""  # which data the split holds (shown in reports, never to agents)
 
 
+class NoiseSpec(BaseModel):
+    """How noisy the primary metric's measurement is ([noise] in task.toml; see syslab.search.noise).
+
+    A candidate that would become the new best, or take a MAP-Elites cell from its occupant, is
+    measured `repeats` times (and so is the incumbent) and wins only if the challenger's mean beats
+    the incumbent's by more than the noise: the one-sided 95% Student t lower bound of the difference
+    (Welch) above max(abs_tol, rel_tol x |incumbent mean|). Tolerances are in the primary metric's
+    units. The defaults (1, 0, 0) are a deterministic task: no extra evaluation, today's rule.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    repeats: int = Field(1, ge=1, le=50)  # measurements per contested program (k)
+    rel_tol: float = Field(0.0, ge=0.0, allow_inf_nan=False)  # relative to the incumbent's mean
+    abs_tol: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+
+    @property
+    def active(self) -> bool:
+        """Does promotion differ from a plain `score > best` (re-measurement or a tolerance)?"""
+        return self.repeats > 1 or self.rel_tol > 0 or self.abs_tol > 0
+
+
 class TaskSpec(BaseModel):
     """The contents of task.toml."""
 
@@ -112,6 +133,7 @@ class TaskSpec(BaseModel):
     stages: list[StageSpec] = Field(default_factory=list)
     sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
+    noise: NoiseSpec = Field(default_factory=NoiseSpec)
     language: Literal["python"] = "python"
     family: str = "algorithm"  # algorithm | kernel | adrs
     tags: list[str] = Field(default_factory=list)
