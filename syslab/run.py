@@ -51,6 +51,7 @@ class RunResult:
     spend: dict[str, dict[str, float]] = field(default_factory=dict)
     verified: bool = False  # the manifest's: True only for a split-mode run (see syslab.artifacts.provenance)
     attempts: int = 0  # proposals asked of the proposer, including those that yielded nothing to evaluate
+    heldout: list[Any] = field(default_factory=list)  # HeldoutRecords of the top-k (syslab.heldout)
 
 
 class LoopState(TypedDict):
@@ -266,6 +267,10 @@ class Run:
             self.executor.shutdown()
             self.progress.close()
         stop = self.budget_stop() or "attempts"
+        from syslab.heldout import run_heldout
+
+        # After the search only: held-out results never reach the agents or selection.
+        self.heldout = run_heldout(self)
         self.store.update_manifest(status="finished", finished_at=time.time())
         from syslab.logic import finalize_logic
 
@@ -294,6 +299,7 @@ class Run:
             spend=self.spend(),
             verified=man.verified,
             attempts=self.engine.counters.attempts,
+            heldout=list(getattr(self, "heldout", [])),
         )
 
 

@@ -63,6 +63,17 @@ class Claim(BaseModel):
     node_ids: list[int] = Field(default_factory=list)
     evidence: list[EvidenceRef] = Field(default_factory=list)
     verified: str = ""  # how the status was last established (e.g. "reproduced 2/2 nodes, exact")
+    # The numbers behind the claim, about node `subject` (checked against the store by review):
+    # n measurements of `metric`, their mean and interval (None when measured once), and its
+    # held-out value, gap and the task's tolerance (None when the task has no held-out split).
+    subject: int | None = None
+    n: int | None = None
+    mean: float | None = None
+    interval: list[float] | None = None
+    heldout_value: float | None = None
+    heldout_gap: float | None = None
+    heldout_tolerance: float | None = None
+    heldout_record: int | None = None  # row id in the store's heldout table
 
 
 class LogicLayer(BaseModel):
@@ -193,6 +204,13 @@ def conclude_run(store: Any, question: str, task_name: str, metric: str) -> Logi
                 evidence=_evidence_for(best) + (_evidence_for(seed) if best.id != seed.id else []),
             ),
         )
+    from syslab.artifacts.heldout_claims import attach_heldout, attach_numbers
+
+    for claim in logic.claims:
+        if claim.id == "C-best":
+            claim.subject = best.id if best is not None else None
+            attach_numbers(claim, best)
+    attach_heldout(logic, store)
     _add_failure_dead_ends(store, logic)
     _refresh_lineage_pivots(store, logic)
     save_logic(store.run_dir, logic)

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from syslab.artifacts.blobs import BlobStore
 from syslab.artifacts.gitpending import PendingGit
 from syslab.artifacts.gitrepo import CodeRepo, program_diff
+from syslab.artifacts.heldout_rows import HeldoutRecord, insert_heldout, select_heldout
 from syslab.artifacts.llmcalls import call_insert, call_query, row_to_call
 from syslab.artifacts.noderows import node_values, node_where, row_to_node
 from syslab.artifacts.schema import Edge, EdgeKind, LLMCall, Manifest, Node, NodeKind, NodeStatus
@@ -438,6 +439,16 @@ class RunStore:
         with self._lock:
             rows = self._conn.execute(sql, args).fetchall()
         return [row_to_call(r) for r in rows]
+
+    # -- held-out evaluations (kept out of `nodes`: the search never sees them) ----------------
+
+    def add_heldout(self, record: HeldoutRecord) -> HeldoutRecord:
+        with self.transaction():
+            return insert_heldout(self._conn, record)
+
+    def heldout(self, node_id: int | None = None) -> list[HeldoutRecord]:
+        with self._lock:
+            return select_heldout(self._conn, node_id)
 
     # -- resume state ------------------------------------------------------------------------
 

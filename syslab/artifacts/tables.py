@@ -13,6 +13,7 @@ from enum import Enum
 
 from pydantic import BaseModel
 
+from syslab.artifacts.heldout_rows import HELDOUT_TABLE_SQL
 from syslab.artifacts.schema import LLMCall, Node, NodeKind
 
 SCHEMA_VERSION = 1
@@ -116,6 +117,7 @@ def init_schema(conn: sqlite3.Connection) -> None:
     """Create missing tables and indexes, and add columns for fields added to schema.py since
     the store was made (additive only)."""
     conn.executescript(_schema_sql())
+    conn.executescript(HELDOUT_TABLE_SQL)
     for table, cols, types in (("nodes", NODE_COLS, NODE_TYPES), ("llm_calls", CALL_COLS, CALL_TYPES)):
         have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         for c in cols:

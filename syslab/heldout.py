@@ -1,0 +1,174 @@
+"""Held-out evaluation: the best candidates scored on data the search never saw.
+
+A task's `[heldout]` table (syslab.task.HeldoutSpec) names an evaluator entry with the same
+contract as the search evaluator, on other seeds, traces, workloads or tables. It runs only
+here, after the search loop has ended (and in `syslab reproduce RUN`): the entry is in no prompt,
+its results are in no node, so neither the agents nor selection can use it. Each measurement is
+recorded in the store's `heldout` table with its evidence blobs.
+
+The gap is the held-out shortfall of the primary metric against the search value (see
+HeldoutSpec.tolerance); a gap beyond the tolerance means the candidate overfit the search data.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from syslab.artifacts.heldout_rows import HeldoutRecord, latest_heldout
+from syslab.artifacts.schema import Node, NodeKind, NodeStatus
+from syslab.task import Direction, HeldoutSpec, Task
+
+
+def heldout_task(task: Task) -> Task | None:
+    """The task with the held-out entry as its only stage, or None when it declares none.
+
+    The evaluation then goes through the same harness, sandbox and (split or shared) mode as any
+    other, so the integrity model is unchanged."""
+    held = task.spec.heldout
+    if held is None:
+        return None
+    sandbox = task.spec.sandbox
+    if held.timeout_s is not None:
+        sandbox = sandbox.model_copy(update={"timeout_s": held.timeout_s})
+    # The mode is fixed from the search evaluator, so the held-out entry cannot change it.
+    spec = task.spec.model_copy(
+        update={"evaluator": held.entry, "stages": [], "sandbox": sandbox, "mode": task.evaluation_mode}
+    )
+    return task.model_copy(update={"spec": spec})
+
+
+def shortfall(spec: HeldoutSpec, direction: Direction, search: float, heldout: float) -> float:
+    """How much worse the held-out value is than the search value (negative: better held-out)."""
+    worse = search - heldout if direction == Direction.maximize else heldout - search
+    if spec.relative:
+        if search == 0:  # no scale to divide by: any shortfall is infinitely large
+            return 0.0 if worse <= 0 else float("inf")
+        return worse / abs(search)
+    return worse
+
+
+def judge(task: Task, node: Node, record: HeldoutRecord) -> HeldoutRecord:
+    """Fill in the record's verdict: search value beside held-out value, the gap, overfit or not."""
+    spec = task.spec.heldout
+    assert spec is not None
+    metric = task.primary_metric
+    record.metric, record.tolerance, record.relative = metric, spec.tolerance, spec.relative
+    record.search_value = node.metrics.get(metric)
+    record.heldout_value = record.metrics.get(metric) if record.valid else None
+    record.gap = None
+    if record.search_value is not None and record.heldout_value is not None:
+        direction = task.spec.metrics[metric].direction
+        record.gap = shortfall(spec, direction, record.search_value, record.heldout_value)
+    record.overfit = record.heldout_value is None or (record.gap is not None and record.gap > spec.tolerance)
+    return record
+
+
+def heldout_targets(store: Any, top_k: int) -> list[tuple[int | None, Node]]:
+    """(search rank, node) of the top-k valid candidates by search score, then the seed (the
+    baseline every improvement claim is measured against) when it is not among them."""
+    ranked = sorted(
+        (
+            n
+            for n in store.nodes(status=NodeStatus.evaluated)
+            if n.kind in (NodeKind.seed, NodeKind.candidate) and n.valid and n.score is not None
+        ),
+        key=lambda n: (-(n.score or 0.0), n.id),
+    )
+    targets: list[tuple[int | None, Node]] = list(enumerate(ranked[:top_k]))
+    seeds = [n for n in store.nodes(kind=NodeKind.seed) if n.valid]
+    if seeds and all(n.id != seeds[0].id for _, n in targets):
+        targets.append((None, seeds[0]))
+    return targets
+
+
+def _record(
+    store: Any, task: Task, node: Node, rank: int | None, result: Any, origin: str, task_hash: str
+) -> HeldoutRecord:
+    ev = result.evidence
+    evidence: dict[str, str] = {}
+    for name, text in (
+        ("stdout", ev.stdout),
+        ("stderr", ev.stderr),
+        ("evaluator_stdout", ev.evaluator_stdout),
+        ("evaluator_stderr", ev.evaluator_stderr),
+        ("traceback", ev.traceback),
+    ):
+        if text:
+            evidence[name] = store.put_blob(text)
+    if ev.raw:
+        evidence["raw_metrics"] = store.put_blob(json.dumps(ev.raw, sort_keys=True, default=str))
+    record = HeldoutRecord(
+        node_id=node.id,
+        origin=origin,  # type: ignore[arg-type]
+        entry=task.spec.heldout.entry if task.spec.heldout else "",
+        rank=rank,
+        search_score=node.score,
+        score=result.score if result.ok else None,
+        valid=bool(result.ok),
+        metrics=dict(result.metrics),
+        failure_kind=result.failure.kind.value if result.failure else None,
+        failure_message=result.failure.message if result.failure else None,
+        evidence=evidence,
+        wall_s=result.wall_s,
+        task_hash=task_hash,
+        created_at=time.time(),
+    )
+    return store.add_heldout(judge(task, node, record))
+
+
+def evaluate_heldout(
+    store: Any,
+    task: Task,
+    origin: str = "run",
+    backend: str = "process",
+    image: str | None = None,
+    workers: int = 1,
+    top_k: int | None = None,
+) -> list[HeldoutRecord]:
+    """Score the top-k candidates (and the seed) on the task's held-out entry and record each.
+
+    Returns one record per candidate, best first; [] when the task declares no held-out split."""
+    from syslab.evaluators.harness import evaluate_program
+    from syslab.sandbox.executor import make_sandbox
+
+    held = heldout_task(task)
+    if held is None or task.spec.heldout is None:
+        return []
+    targets = heldout_targets(store, top_k or task.spec.heldout.top_k)
+    codes = {node.id: store.get_code(node.id) for _, node in targets}
+    targets = [(rank, node) for rank, node in targets if codes[node.id] is not None]
+    image = image or task.spec.sandbox.image
+
+    def run_one(node_id: int) -> Any:
+        # A fresh sandbox per evaluation, as for any other candidate.
+        return evaluate_program(held, codes[node_id] or "", make_sandbox(backend, image))
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = list(pool.map(run_one, [node.id for _, node in targets]))
+    task_hash = task.content_hash()
+    return [
+        _record(store, task, node, rank, result, origin, task_hash)
+        for (rank, node), result in zip(targets, results, strict=True)
+    ]
+
+
+def latest_records(store: Any) -> dict[int, HeldoutRecord]:
+    """The latest held-out record of every node that has one (none for runs without a split)."""
+    return latest_heldout(store.heldout())
+
+
+def run_heldout(run: Any) -> list[HeldoutRecord]:
+    """The end-of-run hook: the search is over, its evaluations are recorded; score the best."""
+    if run.task.spec.heldout is None:
+        return []
+    return evaluate_heldout(
+        run.store,
+        run.task,
+        origin="run",
+        backend=run.config.sandbox.backend,
+        image=run.config.sandbox.image,
+        workers=run.config.executor.workers,
+    )
