@@ -55,12 +55,17 @@ def attach_heldout(logic: LogicLayer, store: Any) -> None:
         known = {e.sha256 for e in claim.evidence}
         claim.evidence += [e for e in heldout_evidence(record) if e.sha256 not in known]
         reason = _refutation(claim, record, records)
+        # Another check's word (e.g. `syslab reproduce`) is kept before the held-out one.
+        earlier = claim.verified.split(" | held-out evaluation: ")[0]
+        earlier = "" if earlier.startswith("held-out evaluation: ") else earlier
         if reason:
             claim.status = "refuted"
-            claim.verified = f"held-out evaluation: {reason}"
-        elif claim.status == "supported" or claim.verified.startswith("held-out"):
-            claim.status = "supported"
-            claim.verified = f"held-out evaluation: {record.describe()}, within tolerance"
+            held = f"held-out evaluation: {reason}"
+        else:
+            if earlier == "" and claim.status == "refuted":  # refuted by an older held-out verdict
+                claim.status = "supported"
+            held = f"held-out evaluation: {record.describe()}, within tolerance"
+        claim.verified = f"{earlier} | {held}" if earlier else held
     for record in sorted(records.values(), key=lambda r: r.node_id):
         if record.overfit:
             logic.dead_ends.append(

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from syslab.artifacts.heldout_rows import HeldoutRecord
 from syslab.artifacts.logic import load_logic, save_logic
 from syslab.artifacts.schema import Node, NodeKind, NodeStatus
 from syslab.artifacts.store import RunStore
@@ -64,9 +65,11 @@ class ReproductionReport(BaseModel):
     claims: list[ClaimReproduction]
     started_at: float
     wall_s: float
+    heldout: list[HeldoutRecord] = Field(default_factory=list)  # the top-k re-scored held-out
 
     @property
     def ok(self) -> bool:
+        # A top-k candidate that overfits is reported; it fails the check only through a claim.
         return all(n.ok for n in self.nodes) and all(c.status != "refuted" for c in self.claims)
 
 
@@ -208,7 +211,9 @@ def reproduce_run(
             claim.status = status  # type: ignore[assignment]
             claim.verified = f"syslab reproduce at {time.strftime('%Y-%m-%d %H:%M:%S')}: {reason}"
 
+    heldout = _reproduce_heldout(run_dir, task, logic, claim_reps, backend, image, workers, update)
     report = ReproductionReport(
+        heldout=heldout,
         run_dir=str(run_dir),
         task_dir=str(tdir),
         task_hash_recorded=man.task_hash,
@@ -226,6 +231,72 @@ def reproduce_run(
             save_logic(run_dir, logic)
         (run_dir / REPORT_FILE).write_text(json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
     return report
+
+
+def _reproduce_heldout(
+    run_dir: Path,
+    task: object,
+    logic: object,
+    claim_reps: list[ClaimReproduction],
+    backend: str,
+    image: str | None,
+    workers: int,
+    update: bool,
+) -> list[HeldoutRecord]:
+    """Score the top-k on the task's held-out split again (recorded as origin "reproduce" when
+    `update`), and let the claims' held-out numbers and statuses follow the new measurements."""
+    from syslab.artifacts.heldout_claims import attach_heldout
+    from syslab.heldout import evaluate_heldout
+
+    if task.spec.heldout is None:  # type: ignore[attr-defined]
+        return []
+    store = RunStore.open(run_dir, readonly=not update)
+    if not update:  # measure without recording: a store that only pretends to add rows
+        store = _Unrecorded(store)  # type: ignore[assignment]
+    try:
+        records = evaluate_heldout(store, task, "reproduce", backend, image, workers)  # type: ignore[arg-type]
+        if logic is not None:
+            before = {c.id: c.status for c in logic.claims}  # type: ignore[attr-defined]
+            attach_heldout(logic, store)  # type: ignore[arg-type]
+            for claim in logic.claims:  # type: ignore[attr-defined]
+                if claim.status != before[claim.id] or claim.heldout_record is not None:
+                    rep = next((r for r in claim_reps if r.claim_id == claim.id), None)
+                    if rep is None:
+                        rep = ClaimReproduction(
+                            claim_id=claim.id, previous_status=before[claim.id], status="", reason=""
+                        )
+                        claim_reps.append(rep)
+                    rep.status = claim.status
+                    rep.reason = claim.verified.split(" | ")[-1] if claim.verified else rep.reason
+    finally:
+        store.close()
+    return records
+
+
+class _Unrecorded:
+    """A read-only store whose held-out rows stay in memory (reproduce with update=False)."""
+
+    def __init__(self, store: RunStore) -> None:
+        self._store, self._rows = store, list(store.heldout())
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def put_blob(self, data: bytes | str) -> str:
+        import hashlib
+
+        return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+    def add_heldout(self, record: HeldoutRecord) -> HeldoutRecord:
+        record.id = -len(self._rows) - 1
+        self._rows.append(record)
+        return record
+
+    def heldout(self, node_id: int | None = None) -> list[HeldoutRecord]:
+        return [r for r in self._rows if node_id is None or r.node_id == node_id]
+
+    def close(self) -> None:
+        self._store.close()
 
 
 def print_reproduction(console: object, report: ReproductionReport) -> None:
@@ -259,4 +330,8 @@ def print_reproduction(console: object, report: ReproductionReport) -> None:
         colour = "green" if cl.status == "supported" else "red"
         line = f"claim {safe(cl.claim_id)}: [{colour}]{safe(cl.status)}[/] ({safe(cl.reason)})"
         c.print(line)  # type: ignore[attr-defined]
+    for r in report.heldout:
+        colour = "red" if r.overfit else "green"
+        verdict = "overfit" if r.overfit else "holds"
+        c.print(f"held-out [{colour}]{verdict}[/]: {safe(r.describe())}")  # type: ignore[attr-defined]
     c.print(f"report: {safe(Path(report.run_dir) / REPORT_FILE)}  ({report.wall_s:.1f}s)")  # type: ignore[attr-defined]
