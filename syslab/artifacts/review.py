@@ -1,7 +1,8 @@
 """`syslab review RUN`: objective checks that a run artifact is what it says it is.
 
 Each check reads the artifact (read-only) and returns pass / warn / fail with details:
-claims resolve to evidence whose bytes still hash to their name; the exploration graph is
+claims resolve to evidence whose bytes still hash to their name, and the numbers they state
+(value, n, mean, interval, held-out score and gap) are the store's (review_numbers.py); the exploration graph is
 acyclic and every candidate has an evaluation or a failure; the best candidate's code is the
 committed code; dead ends are present and linked to existing nodes; the manifest records the
 environment and config; the scores were computed with the candidate outside the scorer's process
@@ -235,6 +236,8 @@ def check_verified(store: RunStore) -> Check:
 
 def review_run(run_dir: str | Path) -> ReviewReport:
     """Run every check on the artifact at `run_dir` (opened read-only)."""
+    from syslab.artifacts.review_numbers import check_claim_numbers
+
     run_dir = Path(run_dir)
     store = RunStore.open(run_dir, readonly=True)
     try:
@@ -242,6 +245,7 @@ def review_run(run_dir: str | Path) -> ReviewReport:
         status = store.manifest.status
         checks = [
             check_claims(run_dir, nodes),
+            check_claim_numbers(run_dir, store, nodes),
             check_evidence_integrity(run_dir),
             check_graph(store, nodes),
             check_evaluations(nodes, status),
