@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
+from syslab.artifacts.heldout_rows import HeldoutRecord, latest_heldout
 from syslab.artifacts.schema import NodeKind
 from syslab.artifacts.store import RunStore
 from syslab.errors import SyslabError
@@ -73,20 +74,27 @@ def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = Fa
                 f"{_fmt(best.metrics[metric])} (node {best.id}, score {_fmt(best.score)})"
                 + ("" if man.verified else " [yellow](unverified)[/]")
             )
+    heldout = latest_heldout(store.heldout())
     valid = sorted((n for n in nodes if n.valid and n.score is not None), key=lambda n: -n.score)
     metric_names = sorted({k for n in valid[:top] for k in n.metrics})[:5]
     title = "best candidates" + ("" if man.verified else " (unverified scores)")
-    table = Table("node", "parent", "op", "score", *map(safe, metric_names), "note", title=title)
+    held_col = ["held-out"] if heldout else []
+    table = Table("node", "parent", "op", "score", *map(safe, metric_names), *held_col, "note", title=title)
     for n in valid[:top]:
+        held = [_heldout_cell(heldout.get(n.id))] if heldout else []
         table.add_row(
             str(n.id),
             str(n.parent_id),
             safe(n.operator),
             _fmt(n.score),
             *[_fmt(n.metrics.get(m)) for m in metric_names],
+            *held,
             safe(n.note[:60]),
         )
     console.print(table)
+    if heldout:
+        print_heldout(console, list(heldout.values()))
+    _print_claims(console, run_dir)
     counts: dict[str, list[int]] = {}
     for n in nodes:
         counts.setdefault(n.failure_kind or ("ok" if n.valid else n.status.value), []).append(n.id)
@@ -108,6 +116,52 @@ def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = Fa
             )
         console.print(at)
     store.close()
+
+
+def _print_claims(console: Console, run_dir: Path) -> None:
+    from syslab.artifacts.logic import load_logic
+
+    logic = load_logic(run_dir)
+    for c in logic.claims if logic else []:
+        colour = {"supported": "green", "refuted": "red"}.get(c.status, "yellow")
+        numbers = f" [n={c.n}" + (f", mean {_fmt(c.mean)}" if c.mean is not None else "")
+        numbers += (f", interval [{_fmt(c.interval[0])}, {_fmt(c.interval[1])}]" if c.interval else "") + "]"
+        console.print(
+            f"claim {safe(c.id)}: [{colour}]{safe(c.status)}[/] {safe(c.statement)}{safe(numbers) if c.n else ''}"
+        )
+        if c.verified:
+            console.print(f"  {safe(c.verified)}")
+
+
+def _heldout_cell(record: HeldoutRecord | None) -> str:
+    if record is None:
+        return "-"
+    if record.heldout_value is None:
+        return "[red]failed[/]"
+    return f"[red]{_fmt(record.heldout_value)} overfit[/]" if record.overfit else _fmt(record.heldout_value)
+
+
+def print_heldout(console: Console, records: list[HeldoutRecord]) -> None:
+    """Search value beside held-out value of each candidate scored held-out; overfit ones in red."""
+    table = Table("node", "rank", "metric", "search", "held-out", "gap", "tolerance", "verdict", "origin")
+    table.title = "held-out evaluation (data the search never saw)"
+    for r in sorted(records, key=lambda r: (r.rank is None, r.rank or 0, r.node_id)):
+        verdict = "[red]overfit[/]" if r.overfit else "[green]holds[/]"
+        failure = (
+            f" ({safe(r.failure_kind or '')}: {safe((r.failure_message or '')[:60])})" if not r.valid else ""
+        )
+        table.add_row(
+            str(r.node_id),
+            "seed" if r.rank is None else str(r.rank + 1),
+            safe(r.metric),
+            _fmt(r.search_value),
+            _fmt(r.heldout_value) + failure,
+            _fmt(r.gap),
+            f"{r.tolerance:g} {'rel' if r.relative else 'abs'}",
+            verdict,
+            r.origin,
+        )
+    console.print(table)
 
 
 def show_lineage(console: Console, run_dir: Path, node_id: int) -> None:
@@ -169,6 +223,8 @@ def print_run_result(console: Console, result: RunResult) -> None:
             f"spend {safe(model)}: {s.get('calls', 0)} calls, {s.get('tokens', 0)} tokens, "
             f"${s.get('cost_usd', 0):.4f}"
         )
+    if result.heldout:
+        print_heldout(console, result.heldout)
     run_dir = safe(result.run_dir)
     console.print(f"artifact: [cyan]{run_dir}[/]  (syslab show {run_dir})")
 
