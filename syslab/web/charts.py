@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from syslab.artifacts.heldout_rows import latest_heldout
 from syslab.artifacts.schema import Node, NodeKind
 from syslab.web.data import RunView, _finite
 
@@ -201,6 +202,14 @@ def summary(view: RunView) -> dict[str, Any]:
         "failures": failures_over_time(view),
         "cost": cost_by_model(view),
         "pareto": pareto(view),
+        # The latest held-out verdict per node, best search rank first (empty without a split).
+        "heldout": [
+            r.model_dump(mode="json")
+            for r in sorted(
+                latest_heldout(view.store.heldout()).values(),
+                key=lambda r: (r.rank is None, r.rank or 0, r.node_id),
+            )
+        ],
     }
 
 

@@ -223,6 +223,8 @@ class RunView:
                 notes.append({"id": aid, "note": a.note, "model": a.model, "data": a.data})
         out["analyst_notes"] = notes
         out["analysis_of"] = sorted(self.analysis_of.get(node_id, ()))
+        # Held-out measurements (after the search, never seen by it): newest last.
+        out["heldout"] = [r.model_dump(mode="json") for r in self.store.heldout(node_id)]
         logic = load_logic(self.run_dir)
         if logic is not None:
             out["claims"] = [c.model_dump(mode="json") for c in logic.claims if node_id in c.node_ids]

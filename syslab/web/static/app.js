@@ -348,6 +348,19 @@
     for (const [k, v] of Object.entries(n.metrics)) mt.append(el("tr", {}, el("th", { text: k }), el("td", { text: String(v) })));
     for (const k of ["wall_s", "cpu_s", "peak_rss_mb"]) if (n[k] !== null) mt.append(el("tr", {}, el("th", { text: k }), el("td", { text: C.nice(n[k]) })));
     panel.append(mt);
+    if (d.heldout && d.heldout.length) {
+      // Search value beside held-out value: the held-out data never reached the search.
+      const ht = el("table", { id: "panel-heldout" });
+      ht.append(el("tr", {}, ...["", "search", "held-out", "gap", "tolerance", "verdict"].map((t) => el("th", { text: t }))));
+      for (const r of d.heldout) {
+        const held = r.heldout_value === null ? `failed (${r.failure_kind}: ${r.failure_message})` : C.nice(r.heldout_value);
+        ht.append(el("tr", {}, el("th", { text: `${r.metric} (${r.origin})` }), el("td", { text: r.search_value === null ? "—" : C.nice(r.search_value) }),
+          el("td", { text: held }), el("td", { text: r.gap === null ? "—" : C.nice(r.gap) }),
+          el("td", { text: `${r.tolerance} ${r.relative ? "relative" : "absolute"}` }),
+          el("td", { class: r.overfit ? "bad" : "good", text: r.overfit ? "overfit" : "holds" })));
+      }
+      panel.append(section("panel-heldout-section", "held-out evaluation", true, ht));
+    }
     if (failed) panel.append(el("div", { class: "failure", id: "panel-failure", text: `${n.failure_kind || n.status}: ${n.failure_message || ""}` }));
     for (const name of ["traceback", "stderr", "stdout"]) {
       const ev = d.evidence[name]; if (!ev) continue;
@@ -405,7 +418,8 @@
     const m = s.manifest;
     const rows = [["run", m.run_id], ["task", m.task_name], ["scores", m.verification_note], ["status", m.status], ["proposer", m.proposer], ["seed", m.seed],
       ["attempts", s.attempts], ["analyst notes", s.analyses], ["best", s.best ? `#${s.best.id} score ${C.nice(s.best.score)}` : "—"],
-      ["failures", Object.entries(s.failure_counts).map(([k, v]) => `${k} ${v}`).join(", ") || "none"]];
+      ["failures", Object.entries(s.failure_counts).map(([k, v]) => `${k} ${v}`).join(", ") || "none"],
+      ["held-out", (s.heldout || []).map((r) => `#${r.node_id} search ${C.nice(r.search_value)} / held-out ${r.heldout_value === null ? "failed" : C.nice(r.heldout_value)}${r.overfit ? " OVERFIT" : ""}`).join("; ") || "no held-out split"]];
     for (const [k, v] of rows) rt.append(el("tr", {}, el("th", { text: k }), el("td", { text: String(v) })));
     if (!$("map-plot").dataset.cells) $("map-notes").textContent = "computing the grid (reads every candidate's code once)…";
     api(runUrl("map_elites")).then((g) => { C.mapPlot($("map-plot"), g, pick); $("map-notes").textContent = g.notes || "colour: the cell elite's score; click a cell to open its elite"; });
@@ -425,6 +439,9 @@
     list("Claims", L.claims, (c) => {
       const li = el("li", {}, el("b", { text: c.id + " " }), el("span", { class: `status-${c.status}`, text: `[${c.status}] ` }), c.statement, " ");
       if (c.metric) li.append(el("span", { class: "chip", text: `${c.metric} = ${C.nice(c.value)} (baseline ${c.baseline === null ? "—" : C.nice(c.baseline)})` }));
+      if (c.n) li.append(el("span", { class: "chip", text: `n=${c.n}, mean ${C.nice(c.mean)}` + (c.interval ? `, interval [${C.nice(c.interval[0])}, ${C.nice(c.interval[1])}]` : "") }));
+      if (c.heldout_record !== null && c.heldout_record !== undefined) li.append(el("span", { class: c.status === "refuted" ? "chip bad" : "chip good", text: `held-out ${c.heldout_value === null ? "failed" : C.nice(c.heldout_value)}, gap ${c.heldout_gap === null ? "—" : C.nice(c.heldout_gap)} (tolerance ${c.heldout_tolerance})` }));
+      if (c.verified) li.append(el("div", { class: "cap", text: c.verified }));
       if (c.conditions) li.append(el("div", { class: "cap", text: c.conditions }));
       const ev = el("div", {}, "evidence: ");
       c.evidence.forEach((e) => ev.append(el("a", { class: "evidence-link", href: evidenceUrl(e.sha256), target: "_blank", text: e.name }), " "));
