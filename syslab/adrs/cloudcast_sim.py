@@ -8,12 +8,21 @@ among a node's in-edges (out-edges) when their sum exceeds the provider's
 ingress (egress) limit × VMs. Time to a destination = slowest edge on any of
 its partitions' paths; cost = egress $/GB on every used edge + VM-hours of
 every region involved for the whole transfer.
+
+Delivery as on the leaderboard: its simulator costs the edges a topology
+lists and never checks that they connect the source to each destination, so
+a topology that leaves out a relay's inbound hop is cheaper, not invalid.
+Here too it is scored; `Broadcast.undelivered` counts the (destination,
+partition) pairs the listed edges never connect to the source (syslab's
+stricter reading, reported as the `undelivered` metric). A partition with no
+edges at all is still invalid (there it is a crash on `None`).
 """
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import NamedTuple
 
 import networkx as nx
 
@@ -25,6 +34,15 @@ DEFAULT_EGRESS = {"aws": 5, "gcp": 7, "azure": 16}
 
 
 Edge = tuple[str, str, float, "float | None"]  # (src region, dst region, throughput Gbps, cost $/GB)
+
+
+class Broadcast(NamedTuple):
+    """One costed broadcast: transfer time, total cost, and how many (destination, partition) pairs
+    the topology never connects to the source."""
+
+    seconds: float
+    cost: float
+    undelivered: int
 
 
 def edge_rows(cost_csv: Path, throughput_csv: Path, num_vms: int) -> list[Edge]:
@@ -79,22 +97,25 @@ def _edges_of(paths: dict, dst: str, part: int, graph: nx.DiGraph) -> list[tuple
     return pairs
 
 
-def _check_reached(routes: dict, src: str, parts: int) -> None:
-    """Each partition must reach each destination over the edges that carry that partition.
+def undelivered(routes: dict, src: str, parts: int) -> int:
+    """(destination, partition) pairs where the partition never reaches the destination from `src`
+    over the edges that carry that partition.
 
     A destination's own list may lean on edges listed for another destination
     (a shared broadcast tree), so connectivity is checked on the union.
     """
+    missed = 0
     for part in range(parts):
         carrying = nx.DiGraph([e for pairs_by_part in routes.values() for e in pairs_by_part[part]])
         for dst in routes:
             if src not in carrying or dst not in carrying or not nx.has_path(carrying, src, dst):
-                raise InvalidOutput(f"destination {dst!r}: partition {part} never reaches it from {src}")
+                missed += 1
+    return missed
 
 
-def simulate(paths: dict, config: dict, graph: nx.DiGraph, num_vms: int) -> tuple[float, float]:
-    """(transfer time s, total cost $) of one broadcast given as plain paths (see `_edges_of`);
-    raises InvalidOutput on a bad topology."""
+def simulate(paths: dict, config: dict, graph: nx.DiGraph, num_vms: int) -> Broadcast:
+    """Transfer time (s), total cost ($) and undelivered pairs of one broadcast given as plain paths
+    (see `_edges_of`); raises InvalidOutput on a malformed topology."""
     src, dsts, parts = config["source_node"], config["dest_nodes"], int(config["num_partitions"])
     part_gb = float(config["data_vol"]) / parts
     ingress = dict(DEFAULT_INGRESS)
@@ -114,7 +135,7 @@ def simulate(paths: dict, config: dict, graph: nx.DiGraph, num_vms: int) -> tupl
                     used.add_edge(u, v, flow=graph[u][v]["throughput"], cost=graph[u][v]["cost"], parts=set())
                 used[u][v]["parts"].add(part)
 
-    _check_reached(routes, src, parts)
+    missed = undelivered(routes, src, parts)
     for node in used.nodes:
         provider = node.split(":")[0]
         for edges, limit in ((list(used.in_edges(node)), ingress), (list(used.out_edges(node)), egress)):
@@ -131,4 +152,4 @@ def simulate(paths: dict, config: dict, graph: nx.DiGraph, num_vms: int) -> tupl
     t = max(edge_time(u, v) for dst in dsts for pairs in routes[dst] for u, v in pairs)
     egress_usd = sum(len(d["parts"]) * part_gb * d["cost"] for _, _, d in used.edges(data=True))
     vm_usd = used.number_of_nodes() * num_vms * INSTANCE_USD_PER_HOUR / 3600 * round(t, 2)
-    return t, egress_usd + vm_usd
+    return Broadcast(t, egress_usd + vm_usd, missed)

@@ -3,7 +3,7 @@
 import pytest
 from adrs_support import TASKS, sandboxed, score, seed_code
 
-from syslab.adrs.cloudcast_sim import edge_rows, graph_from_rows, make_graph
+from syslab.adrs.cloudcast_sim import edge_rows, graph_from_rows, make_graph, simulate
 from syslab.data import data_path
 from syslab.evaluators import CandidateRejected
 from syslab.task import load_task
@@ -80,6 +80,27 @@ def search_algorithm(src, dsts, G, num_partitions):
 """
 )
 
+# Routes every destination through one relay (the first destination) but lists the relay's inbound hop
+# only when asked to: without it the relay's onward edges carry data that never arrives from the
+# source. The leaderboard costs what is listed, so leaving the hop out is cheaper and still scored.
+RELAY = """
+from broadcast import BroadCastTopology
+
+INBOUND = __INBOUND__
+
+def search_algorithm(src, dsts, G, num_partitions):
+    topo = BroadCastTopology(src, dsts, num_partitions)
+    hub = dsts[0]
+    for p in range(num_partitions):
+        if INBOUND:
+            topo.append_dst_partition_path(hub, p, [src, hub, G[src][hub]])
+        for dst in dsts[1:]:
+            topo.append_dst_partition_path(dst, p, [hub, dst, G[hub][dst]])
+        if not INBOUND:  # the relay's own list: an edge out of it, so the list is not empty
+            topo.append_dst_partition_path(hub, p, [hub, dsts[1], G[hub][dsts[1]]])
+    return topo
+"""
+
 RETURNS_NONE = """
 def search_algorithm(src, dsts, G, num_partitions):
     return None
@@ -143,6 +164,26 @@ def test_bad_topologies_are_invalid(code, message):
     with pytest.raises(CandidateRejected, match=message) as info:
         score("cloudcast", code, scenarios=("intra_aws", "inter_agz"))
     assert info.value.kind.value == "invalid_output"
+
+
+def test_unconnected_relay_is_scored_and_counted_as_leaderboard_does():
+    scenarios = ("intra_aws", "inter_agz")
+    connected = score("cloudcast", RELAY.replace("__INBOUND__", "True"), scenarios=scenarios)
+    unconnected = score("cloudcast", RELAY.replace("__INBOUND__", "False"), scenarios=scenarios)
+    assert connected["undelivered"] == 0 and unconnected["undelivered"] > 0
+    assert unconnected["total_cost"] < connected["total_cost"]
+    assert score("cloudcast", SEED)["undelivered"] == 0
+
+
+def test_undelivered_counts_each_destination_and_partition():
+    g = graph_from_rows([("s", "a", 10.0, 0.1), ("a", "b", 10.0, 0.1), ("s", "b", 10.0, 0.2)])
+    config = {"source_node": "s", "dest_nodes": ["a", "b"], "num_partitions": 2, "data_vol": 4.0}
+    # partition 0: s->a->b (both reached); partition 1: only a->b listed (neither reached from s)
+    paths = {"a": {"0": [["s", "a"]], "1": [["a", "b"]]}, "b": {"0": [["a", "b"]], "1": [["a", "b"]]}}
+    seconds, cost, missed = simulate(paths, config, g, 1)
+    assert missed == 2 and seconds > 0 and cost > 0
+    paths["a"]["1"] = [["s", "a"]]
+    assert simulate(paths, config, g, 1).undelivered == 0
 
 
 def test_sandboxed_end_to_end():

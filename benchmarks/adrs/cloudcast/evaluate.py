@@ -4,8 +4,12 @@ Score: 0 at $1199.00 total, 100 at $626.24 (the leaderboard's anchors), linear, 
 
 Split evaluation: the region graph crosses to the candidate as plain edge rows (adapter.py rebuilds
 the networkx graph there) and the topology comes back as plain paths per destination and
-partition; they are validated (every destination and partition reached, only existing, priced
+partition; they are validated (every destination and partition has edges, only existing, priced
 edges) and costed here, on this process's graph.
+
+As on the leaderboard, edges that do not connect the source to a destination are costed, not
+rejected; `undelivered` counts the (destination, partition) pairs left unconnected, summed over
+the scenarios (0 for a topology that delivers everything).
 """
 
 from __future__ import annotations
@@ -40,12 +44,14 @@ def evaluate(candidate: Candidate, scenarios: tuple[str, ...] = tuple(SCENARIOS)
     search = candidate.function("search_algorithm")
     metrics: dict[str, Any] = {}
     total_cost = total_time = 0.0
+    missed = 0
     for name in scenarios:
         config = json.loads(data_path(f"adrs/cloudcast/configs/{name}.json").read_text())
         paths = search(config["source_node"], list(config["dest_nodes"]), rows, config["num_partitions"])
         if paths is None:
             raise InvalidOutput(f"{name}: search_algorithm returned None")
-        seconds, cost = simulate(paths, config, graph, NUM_VMS)
+        seconds, cost, unconnected = simulate(paths, config, graph, NUM_VMS)
+        missed += unconnected
         metrics[f"cost_{name}"] = cost
         metrics[f"time_s_{name}"] = seconds
         total_cost += cost
@@ -54,6 +60,7 @@ def evaluate(candidate: Candidate, scenarios: tuple[str, ...] = tuple(SCENARIOS)
         score=linear_score(total_cost, WORST_COST, BEST_COST),
         total_cost=total_cost,
         total_transfer_s=total_time,
+        undelivered=float(missed),
         eval_wall_s=time.perf_counter() - t0,
     )
     return metrics
