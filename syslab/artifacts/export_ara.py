@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from syslab.artifacts.ara_trace import count_tree_nodes, exploration_tree, fmt_metrics
+from syslab.artifacts.heldout_rows import HeldoutRecord, latest_heldout
 from syslab.artifacts.logic import Claim, LogicLayer, load_logic
 from syslab.artifacts.provenance import verification_note
 from syslab.artifacts.schema import Node, NodeKind
@@ -66,6 +67,29 @@ def _claim_statement(c: Claim, best: Node | None, seed: Node | None, proposer: s
     return c.statement
 
 
+def _heldout_cells(record: HeldoutRecord | None) -> str:
+    if record is None:
+        return " | |"
+    if record.heldout_value is None:
+        return f" failed ({record.failure_kind}) | |"
+    gap = "" if record.gap is None else f"{record.gap:.4g}"
+    return f" {record.heldout_value:.6g}{' (overfit)' if record.overfit else ''} | {gap} |"
+
+
+def _claim_numbers(c: Claim) -> str:
+    """The numbers behind a claim, as logic.yaml states them (checked by `syslab review`)."""
+    parts = [f"n = {c.n}"] if c.n is not None else []
+    if c.mean is not None:
+        parts.append(f"mean {c.mean:.6g}")
+    if c.interval:
+        parts.append(f"interval [{c.interval[0]:.6g}, {c.interval[1]:.6g}]")
+    if c.heldout_record is not None:
+        held = "failed" if c.heldout_value is None else f"{c.heldout_value:.6g}"
+        gap = "" if c.heldout_gap is None else f", gap {c.heldout_gap:.4g}"
+        parts.append(f"held-out {held}{gap} (tolerance {c.heldout_tolerance:g})")
+    return ", ".join(parts) or "not stated"
+
+
 def _claims_md(logic: LogicLayer, ids: dict[str, str], best: Node | None, seed: Node | None, man: Any) -> str:
     out = ["# Claims", ""]
     for c in logic.claims:
@@ -83,8 +107,15 @@ def _claims_md(logic: LogicLayer, ids: dict[str, str], best: Node | None, seed: 
         out += [
             f"## {cid}: {title}",
             f"- **Statement**: {_claim_statement(c, best, seed, man.proposer)}",
-            f"- **Conditions**: {c.conditions or 'as recorded'}; measured only on the task's own evaluator "
-            f"workload, untested on other workloads or inputs; scores {verification_note(man)}.",
+            f"- **Conditions**: {c.conditions or 'as recorded'}; "
+            + (
+                "measured on the task's search workload and checked on its held-out split; "
+                if c.heldout_record is not None
+                else "measured only on the task's own evaluator workload, untested on other workloads "
+                "or inputs; "
+            )
+            + f"scores {verification_note(man)}.",
+            f"- **Numbers**: {_claim_numbers(c)}",
             f"- **Status**: {c.status}",
             f"- **Falsification criteria**: re-evaluating nodes {nodes} in a fresh sandbox "
             f"(`syslab reproduce`) gives a {c.metric or 'metric'} that no longer matches the recorded one.",
@@ -120,6 +151,12 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
                     p = store.blob_path(sha)
                     if p.is_file():
                         blobs[sha] = (f"{name} of node {n.id}", p.read_bytes())
+        heldout = latest_heldout(store.heldout())
+        for record in heldout.values():  # held-out evidence backs the claims that cite it
+            for name, sha in record.evidence.items():
+                p = store.blob_path(sha)
+                if p.is_file():
+                    blobs[sha] = (f"held-out {name} of node {record.node_id}", p.read_bytes())
     logic = load_logic(run_dir) or LogicLayer(question=man.task_name, task=man.task_name)
     ids = _claim_ids(logic)
     claim_of: dict[int, list[str]] = {}
@@ -151,11 +188,13 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
         (n for n in cands if n.valid and n.score is not None), key=lambda n: (-(n.score or 0), n.id)
     )[:20]
     metric_names = sorted({k for n in top for k in n.metrics})
-    table = ["| node | parent | operator | score | " + " | ".join(metric_names) + " |"]
-    table.append("|" + "---|" * (4 + len(metric_names)))
+    held_head = " held-out | gap |" if heldout else ""
+    table = ["| node | parent | operator | score | " + " | ".join(metric_names) + " |" + held_head]
+    table.append("|" + "---|" * (4 + len(metric_names) + (2 if heldout else 0)))
     for n in top:
         vals = " | ".join(f"{n.metrics[k]:.6g}" if k in n.metrics else "" for k in metric_names)
-        table.append(f"| {n.id} | {n.parent_id} | {n.operator} | {n.score:.6g} | {vals} |")
+        held = _heldout_cells(heldout.get(n.id)) if heldout else ""
+        table.append(f"| {n.id} | {n.parent_id} | {n.operator} | {n.score:.6g} | {vals} |{held}")
     w.write(
         "evidence/tables/candidates.md",
         "# Best candidates of the run\n\n"

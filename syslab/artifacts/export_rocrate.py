@@ -98,6 +98,20 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
         }
         graph += [evaluator, verified]
         blobs: set[str] = set()
+        heldout = {}
+        for record in store.heldout():
+            heldout.setdefault(record.node_id, []).append(record)
+        if heldout:
+            graph.append(
+                {
+                    "@id": "#heldout-evaluator",
+                    "@type": "SoftwareApplication",
+                    "name": f"{man.task_name} held-out evaluator",
+                    "description": "The task's held-out evaluation: data the search never saw, "
+                    "run after the search on the best candidates",
+                    "softwareVersion": man.task_hash,
+                }
+            )
         for node in store.nodes():
             if node.kind == NodeKind.analysis:
                 continue
@@ -126,6 +140,8 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
                 "metrics": node.metrics,
                 "failure_kind": node.failure_kind,
                 "failure_message": node.failure_message,
+                # Held-out measurements (search value beside held-out value, gap, overfit).
+                "heldout": [r.model_dump(mode="json") for r in heldout.get(node.id, [])],
                 **prov,
             }
             (out / res_id).write_text(json.dumps(result_doc, indent=1, sort_keys=True) + "\n")
@@ -158,6 +174,24 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
                         files.append(ev_id)
                 if sha in blobs:
                     ev_ids.append(ev_id)
+            for record in heldout.get(node.id, []):
+                held_ev = [
+                    _copy_blob(store, out, sha, f"held-out {name} of node {node.id}", blobs, graph, files)
+                    for name, sha in sorted(record.evidence.items())
+                ]
+                graph.append(
+                    {
+                        "@id": f"#heldout-{record.id}",
+                        "@type": "CreateAction",
+                        "name": f"held-out evaluation of node {node.id} ({record.origin})",
+                        "instrument": _ref("#heldout-evaluator"),
+                        "object": [_ref(cand)] if code is not None else [],
+                        "result": [_ref(res_id), *(_ref(e) for e in held_ev if e)],
+                        "actionStatus": _ref(COMPLETED if record.valid else FAILED),
+                        "endTime": _iso(record.created_at),
+                    }
+                )
+                actions.append(f"#heldout-{record.id}")
             if not _evaluated(node):
                 continue
             action: dict[str, Any] = {
@@ -204,6 +238,30 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
     doc = {"@context": ROCRATE_CONTEXT, "@graph": [descriptor, root, profile, *graph]}
     (out / METADATA_FILE).write_text(json.dumps(doc, indent=1) + "\n")
     return out
+
+
+def _copy_blob(
+    store: RunStore, out: Path, sha: str, name: str, blobs: set[str], graph: list, files: list
+) -> str | None:
+    """Copy one evidence blob into the crate (once); its @id, or None when it is missing."""
+    ev_id = f"evidence/{sha}"
+    if sha not in blobs:
+        src = store.blob_path(sha)
+        if not src.is_file():
+            return None
+        shutil.copyfile(src, out / ev_id)
+        blobs.add(sha)
+        graph.append(
+            {
+                "@id": ev_id,
+                "@type": "File",
+                "name": name,
+                "identifier": f"sha256:{sha}",
+                "contentSize": str(src.stat().st_size),
+            }
+        )
+        files.append(ev_id)
+    return ev_id
 
 
 def _refs(value: Any) -> list[str]:
