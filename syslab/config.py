@@ -6,15 +6,16 @@ environment variables (SYSLAB_* and the OpenAI ones, see `from_env`).
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from syslab.errors import SpecError, spec_error_from_validation
+from syslab.errors import SpecError, model_at, spec_error_from_validation, strip_optional, unknown_key
 
 try:
     import tomllib
@@ -113,6 +114,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str = "-
         parts = [p for p in key.strip().split(".") if p]
         if not parts:
             raise SpecError(source, item, "empty key")
+        check_key(parts, source)
         cur = out
         for p in parts[:-1]:
             nxt = cur.setdefault(p, {})
@@ -158,14 +160,43 @@ def build_config(path: Path | None = None, overrides: list[str] | None = None, *
     try:
         cfg = RunConfig.model_validate(data)
     except ValidationError as e:
-        raise spec_error_from_validation(source, e) from None
+        raise spec_error_from_validation(source, e, RunConfig) from None
     for section, check in (("search", cfg.search_settings), ("llm", cfg.llm_settings)):
         try:
             check()
         except ValidationError as e:
-            err = spec_error_from_validation(source, e)
+            err = spec_error_from_validation(source, e, _section_models()[section])
             raise SpecError(source, f"{section}.{err.field}", err.message) from None
     return cfg
+
+
+def _section_models() -> dict[str, type[BaseModel]]:
+    """The models of the free-form `search` and `llm` sections (validated after the rest)."""
+    from syslab.agents.llm_config import LLMSettings
+    from syslab.search.settings import SearchSettings
+
+    return {"search": SearchSettings, "llm": LLMSettings}
+
+
+def check_key(parts: list[str], source: str = "--set") -> None:
+    """Refuse an override key that names no setting (it would otherwise be dropped or ignored):
+    the error lists the valid keys of the section it points into."""
+    model: Any = RunConfig
+    for i, part in enumerate(parts):
+        if part not in model.model_fields:
+            raise SpecError(source, ".".join(parts), unknown_key(part, list(model.model_fields)))
+        if i == 0 and part in ("search", "llm"):
+            model = _section_models()[part]
+            continue
+        annotation = strip_optional(model.model_fields[part].annotation)
+        if get_origin(annotation) is dict or annotation is Any:
+            return  # a free-form mapping: its keys are the user's
+        model = model_at(model, [part])
+        if model is None and i + 1 < len(parts):
+            close = difflib.get_close_matches(parts[-1], list(RunConfig.model_fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            where = ".".join(parts[: i + 1])
+            raise SpecError(source, ".".join(parts), f"{where!r} is a value, not a section{hint}")
 
 
 def env_overrides() -> list[str]:
