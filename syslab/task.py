@@ -266,7 +266,7 @@ def load_task(task_dir: str | Path) -> Task:
     try:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as e:
-        raise spec_error_from_validation(toml_path, e) from None
+        raise spec_error_from_validation(toml_path, e, TaskSpec) from None
     seed_path = root / spec.seed
     if not seed_path.is_file():
         raise SpecError(toml_path, "seed", f"seed program {spec.seed!r} not found in {root}")
