@@ -137,3 +137,30 @@ def test_sandboxed_end_to_end():
     assert result.score == pytest.approx(SEED_SCORE, abs=1e-9)
     hostile = sandboxed("txn_scheduling", FAKE_CLAIM)
     assert hostile.valid and hostile.score == 0.0
+
+
+class RecordingCandidate:
+    """Stands in for the candidate handle: records the per-call limit in force for each call and
+    answers with each workload's sequential order (what the evaluator makes of it is not the point)."""
+
+    def __init__(self):
+        self.timeout_s = 5.0
+        self.limits: dict[str, float | None] = {}
+
+    def call(self, name, *args):
+        self.limits[name] = self.timeout_s
+        return [list(range(100))] * 3 if name == "get_random_costs" else None
+
+    def reload(self):
+        pass
+
+
+def test_program_gets_the_leaderboards_600_s():
+    from adrs_support import load_evaluator
+
+    candidate = RecordingCandidate()
+    metrics = load_evaluator("txn_scheduling")(candidate)
+    assert candidate.limits["get_random_costs"] == 600.0  # submission_spec.json timeout_seconds
+    assert candidate.limits["provide_workloads"] == 5.0 and candidate.timeout_s == 5.0  # restored
+    assert metrics["makespan"] == 537.0
+    assert load_task(TASKS / "txn_scheduling").spec.sandbox.timeout_s > 600.0
