@@ -292,6 +292,7 @@ class LLMClient:
             latency_s=latency,
             error=error,
             attempts=attempts,
+            attempt_errors=reasons,
             created_at=started,
         )
         call_id = self.recorder.record(call, prompt, text)

@@ -77,6 +77,8 @@ class LLMCall(BaseModel):
     latency_s: float = 0.0
     error: str | None = None
     attempts: int = 1
+    # One reason per failed attempt (a 429, a timeout), kept when a later attempt succeeded too.
+    attempt_errors: list[str] = Field(default_factory=list)
     created_at: float = 0.0
 
 

@@ -50,7 +50,10 @@ def test_429_retry_after_is_honoured(server, make_settings):
     assert result.text == "ok" and result.attempts == 2 and len(reqs) == 2
     gap = reqs[1]["t"] - reqs[0]["t"]
     assert 0.95 <= gap < 3.0, f"waited {gap:.2f}s, server asked for 1s"
-    assert rec.entries[0][0].attempts == 2
+    call = rec.entries[0][0]
+    assert call.attempts == 2 and call.error is None
+    # The call succeeded, and the 429 before it is still on record.
+    assert len(call.attempt_errors) == 1 and "429" in call.attempt_errors[0]
 
 
 def test_500_then_success(server, make_settings):

@@ -110,6 +110,8 @@ def test_llm_run_survives_faults_records_them_and_replays(server, tmp_path, no_e
     calls = store.llm_calls()
     assert [c.attempts for c in calls[:3]] == [2, 2, 2]  # 429, 500 and the hang were retried
     assert "timeout" in calls[2].error and calls[0].error is None
+    # Calls that succeeded on their second attempt keep the first attempt's reason in the store.
+    assert "429" in calls[0].attempt_errors[0] and "500" in calls[1].attempt_errors[0]
     assert all(c.node_id is not None for c in calls)  # every exchange is linked to its node
     for c in calls:
         assert json.loads(store.get_blob(c.prompt_sha))["messages"][0]["role"] == "system"
