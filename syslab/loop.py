@@ -57,6 +57,7 @@ class Engine:
     may_attempt: Callable[[], bool] = lambda: True  # the run's attempt budget
     checkpoint_every: int = 100  # evaluations between population checkpoints
     max_duplicate_retries: int = 2  # re-asks of the proposer after a duplicate
+    eval_budget: Callable[[], int | None] = lambda: None  # the run's evaluation budget (contests pay from it)
 
     def __post_init__(self) -> None:
         self.slots: collections.deque[Slot] = collections.deque()
@@ -64,6 +65,14 @@ class Engine:
             max(1, self.proposal_workers), thread_name_prefix="syslab-propose"
         )
         self._code_cache: collections.OrderedDict[int, str] = collections.OrderedDict()
+        self.referee: Any = None  # syslab.contest.Referee when the task declares noise
+        if self.task.spec.noise.active:
+            from syslab.contest import Referee
+
+            self.referee = Referee(
+                self.task, self.store.get_node, self._submit, self.code_of, self.store.put_blob
+            )
+            self.population.promotes = self.referee.promotes
 
     # -- code access ---------------------------------------------------------------------
     def code_of(self, node_id: int) -> str:
@@ -249,14 +258,17 @@ class Engine:
         slot.node = node
         self._code_cache[node.id] = proposal.code
         self.counters.submitted += 1
+        slot.evaluation = self._submit(node.id, proposal.code)
+
+    def _submit(self, node_id: int, code: str) -> Future[EvaluationResult]:
         job = EvalJob(
-            node_id=node.id,
+            node_id=node_id,
             task_dir=str(self.task.root),
-            code=proposal.code,
+            code=code,
             sandbox=self.sandbox_backend,
             image=self.image,
         )
-        slot.evaluation = self.executor.submit(job)
+        return self.executor.submit(job)
 
     def _add_edges(self, node: Node, proposal: Proposal) -> None:
         if node.parent_id is not None:
@@ -320,13 +332,20 @@ class Engine:
             result = EvaluationResult(
                 failure=Failure(kind=FailureKind.evaluator_error, message=f"executor: {e!r}")
             )
-        node = self.finish_node(slot.node, result)
+        contest = self._contest(slot.node, result)
+        node = self.finish_node(slot.node, result, contest)
         self._observe(slot, node)
-        self.counters.evaluations += 1
+        self.counters.evaluations += 1 + (contest.extra if contest else 0)
         self.counters.since_analysis += 1
         # Every evaluation counts (migration timing, children counts); only valid ones are placed.
         self.population.add(node, self.code_of(node.id))
-        if self.task.better(node.score if node.valid else None, self.best.score if self.best else None):
+        if contest is not None and not contest.promoted and self.best is not None:
+            self.store.set_best(self.best.id)  # the store follows the top mean; the run follows contests
+        if (
+            contest.promoted
+            if contest is not None
+            else self.task.better(node.score if node.valid else None, self.best.score if self.best else None)
+        ):
             from syslab.artifacts.logic import note_new_best
 
             note_new_best(self.store, node, self.best)  # a pivot when the best moves to another line
@@ -339,6 +358,35 @@ class Engine:
             self.recent_failures.append(self.view(node, with_code=False))
         if self.on_record:
             self.on_record(node, evaluated=True)
+
+    def _contest(self, node: Node, result: EvaluationResult) -> Any:
+        """A noisy task: re-measure before `node` displaces the best or a cell's elite (syslab.contest).
+
+        None when nothing is at stake (or the task is deterministic): no extra evaluation.
+        """
+        if self.referee is None or not result.ok or result.score is None:
+            return None
+        probe = node.model_copy(
+            update={"score": result.score, "valid": True, "metrics": dict(result.metrics)}
+        )
+        rivals = self.population.rivals(probe, self.code_of(node.id))
+        if not rivals:
+            return None
+        # Still to be paid from the budget: evaluations submitted, then slots not yet applied.
+        budget = self.eval_budget()
+        unapplied = sum(1 for s in self.slots if s.node is None and not s.finished)
+        left = None if budget is None else budget - self.counters.submitted - unapplied
+        contest = self.referee.hold(node, result, [self.store.get_node(i) for i in rivals], left)
+        contest.promoted = self.best is not None and contest.decisions.get(self.best.id, False)
+        self.counters.submitted += contest.extra
+        self.counters.repeats += contest.extra
+        return contest
+
+    def replays_as_best(self, node: Node) -> bool:
+        """Resume: did recording `node` make it the run's best? (a noisy task: as its contest decided)"""
+        if self.referee is not None and self.best is not None:
+            return node.valid and bool((node.data.get("repeats") or {}).get("promoted"))
+        return node.valid and self.task.better(node.score, self.best.score if self.best else None)
 
     def _observe(self, slot: Slot, node: Node) -> None:
         """Tell an adaptive proposer (the model bandit) how its proposal did."""
@@ -356,8 +404,12 @@ class Engine:
                 improvement = node.score - parent_score
         observe(proposal, improvement)
 
-    def finish_node(self, node: Node, result: EvaluationResult) -> Node:
-        """Store an evaluation result on its node (and evidence blobs), with a checkpoint."""
+    def finish_node(self, node: Node, result: EvaluationResult, contest: Any = None) -> Node:
+        """Store an evaluation result on its node (and evidence blobs), with a checkpoint.
+
+        With a contest (syslab.contest), its repeats go in the same transaction: the node and the
+        incumbents it was measured against then hold their means and every measurement.
+        """
         ev = result.evidence
         with self.store.transaction():
             for name, text in (
@@ -389,6 +441,12 @@ class Engine:
             node.peak_rss_mb = result.peak_rss_mb
             if result.artifacts:
                 node.data["artifacts"] = result.artifacts
+            if contest is not None:
+                for incumbent in self.referee.record(node, contest):
+                    self.store.update_node(incumbent)
+                    self.population.rescore(incumbent)
+                    if self.best is not None and self.best.id == incumbent.id:
+                        self.best = incumbent
             self.store.update_node(node)
             self.checkpoint()
         return node

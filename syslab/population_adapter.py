@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from syslab.agents.patch import code_hash
@@ -24,13 +25,14 @@ class PopulationAdapter:
         self.directions = {k: m.direction.value for k, m in task.spec.metrics.items()}
         validate_for_task(settings, self.directions, path="search settings")
         self.pop = Population(settings, self.directions)
+        self.promotes: Callable[[int, int], bool] | None = None  # noise-aware promotion (syslab.contest)
 
     def _signature(self, code: str) -> Signature:
         return signature(code, self.settings.minhash_perms, self.settings.shingle_size)
 
-    def add(self, node: Node, code: str) -> None:
-        keys = self.signatures.pop(node.id, None) or (code_hash(code), self._signature(code))
-        member = Member(
+    def _member(self, node: Node, code: str, keys: tuple[str, Signature] | None) -> Member:
+        keys = keys or (code_hash(code), self._signature(code))
+        return Member(
             id=node.id,
             score=node.score if node.valid else None,
             metrics=dict(node.metrics),
@@ -39,7 +41,18 @@ class PopulationAdapter:
             code_length=len(code),
             signature=keys[1] if node.valid else None,
         )
+
+    def add(self, node: Node, code: str) -> None:
+        member = self._member(node, code, self.signatures.pop(node.id, None))
+        self.pop.promotes = self.promotes
         self.pop.add(member, island=None if node.kind == NodeKind.seed else node.island)
+
+    def rivals(self, node: Node, code: str) -> list[int]:
+        """Who `node` (scored, not yet added) would displace: the best, its cell's elite."""
+        return self.pop.rivals(self._member(node, code, self.signatures.get(node.id)))
+
+    def rescore(self, node: Node) -> None:
+        self.pop.rescore(node.id, node.score if node.valid else None, node.metrics)
 
     def sample(self, rng: random.Random) -> tuple[int, list[int], int]:
         # The island comes from the slot's own RNG rather than the population's round-robin

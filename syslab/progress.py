@@ -7,7 +7,8 @@ the seed's included, whatever the outcome; `failed` are those that failed (synta
 timeout, sandbox violation, invalid output, ...). `attempts` counts proposals asked of the
 proposer (the seed is not one); `not evaluated` are attempts that yielded no program to evaluate
 (an answer that did not parse or apply, a duplicate, an LLM error). README.md, "What counts
-against the budget", says the same.
+against the budget", says the same. A task that declares noise ([noise] in task.toml) re-measures
+candidates before promoting them: `re-measured` counts those evaluations, which `evals` includes.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class _Line(ProgressColumn):
         return Text.assemble(
             ("evals", "bold blue"),
             f" {task.completed:.0f}/{total} ({f['failed']} failed)",
+            f" · {f['repeats']} re-measured" if f.get("repeats") else "",
             f" · attempts {f['attempts']} ({f['not_evaluated']} not evaluated)",
             f" · best {f['best']} · {elapsed}",
         )
@@ -91,7 +93,7 @@ class Progress:
         self._bar = RichProgress(_Line(), console=self.console, transient=False)
         self._bar.start()
         self._id = self._bar.add_task(
-            "run", total=self.total, attempts=0, not_evaluated=0, failed=0, best="-"
+            "run", total=self.total, attempts=0, not_evaluated=0, failed=0, best="-", repeats=0
         )
 
     def _count(self, node: Node, engine: Any) -> None:
@@ -128,6 +130,7 @@ class Progress:
             not_evaluated=self.not_evaluated,
             failed=self.failed,
             best=best_txt,
+            repeats=int(getattr(engine.counters, "repeats", 0)),
         )
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from syslab.artifacts.schema import Node, NodeKind, NodeStatus
 from syslab.artifacts.store import RunStore
 from syslab.config import RunConfig
+from syslab.contest import extra_evaluations as repeat_evaluations
 from syslab.errors import SyslabError
 from syslab.run import Run, RunResult
 from syslab.slots import LoopCounters
@@ -63,7 +64,7 @@ def resume(run_dir: str | Path, extra_evaluations: int | None = None, progress: 
             replayed += 1
             if replayed > in_checkpoint:
                 eng.population.add(node, code)
-        if node.valid and task.better(node.score, eng.best.score if eng.best else None):
+        if eng.replays_as_best(node):
             eng.best = node
     if seed_node is None or seed_node.status != NodeStatus.evaluated:
         raise SyslabError(f"{run_dir}: the run died before its seed was evaluated; start a new run")
@@ -76,7 +77,8 @@ def resume(run_dir: str | Path, extra_evaluations: int | None = None, progress: 
         and n.wall_s is not None
         and n.status in (NodeStatus.evaluated, NodeStatus.failed)
     ]
-    eng.counters.evaluations = len(evaluated)
+    eng.counters.repeats = sum(repeat_evaluations(n) for n in evaluated)  # noise contests' re-measurements
+    eng.counters.evaluations = len(evaluated) + eng.counters.repeats
     eng.counters.submitted = eng.counters.evaluations
     for node in interrupted:
         node.status = NodeStatus.interrupted

@@ -113,6 +113,7 @@ class Run:
         )
         self.engine.checkpoint_every = config.pipeline.checkpoint_every
         self.engine.max_duplicate_retries = settings.max_duplicate_retries
+        self.engine.eval_budget = lambda: self.budget_evals  # noise contests' repeats pay from it
         # A duplicate's re-ask is a new proposal: none once a stop condition holds (wall time, cost).
         self.engine.may_attempt = lambda: self.may_attempt() and not self.budget_stop()
         self.progress = Progress(enabled=config.progress, total=self.budget_evals, task=task)
@@ -280,7 +281,8 @@ class Run:
         return result
 
     def result(self, stop: str) -> RunResult:
-        best = self.store.best_node()
+        # A noisy task's best is the one its contests promoted, not merely the top mean (syslab.contest).
+        best = self.engine.best if self.engine.referee is not None else self.store.best_node()
         man = self.store.manifest
         return RunResult(
             run_dir=self.store.run_dir,

@@ -49,6 +49,7 @@ class LoopCounters:
     attempts: int = 0  # proposals made (failed ones too)
     since_analysis: int = 0
     last_checkpoint: int = 0  # node id the population checkpoint covers up to
+    repeats: int = 0  # evaluations spent re-measuring for noise-aware promotion (in `evaluations` too)
 
     def to_state(self) -> dict[str, int]:
         return dict(self.__dict__)

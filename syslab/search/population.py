@@ -161,11 +161,19 @@ class Population:
         self.next_island = 0
         self._refs: dict[int, int] = {}  # how many structures hold each member
         self._arrays: dict[int, np.ndarray] = {}  # signatures as arrays, for vectorised comparisons
+        # Noise-aware promotion (syslab.search.noise): promotes(challenger, incumbent) decides who
+        # becomes the best or keeps a MAP-Elites cell; None = the plain score ranking. Not state.
+        self.promotes: Callable[[int, int], bool] | None = None
 
     # ---------------------------------------------------------------- bookkeeping
     def _rank(self, node_id: int) -> tuple[float, int]:
         """Sort key, higher is better; equal scores favour the older (smaller) id."""
         return (self.members[node_id].score, -node_id)  # type: ignore[return-value]
+
+    def _wins(self, challenger: int, incumbent: int) -> bool:
+        if self.promotes is None:
+            return self._rank(challenger) > self._rank(incumbent)
+        return self.promotes(challenger, incumbent)
 
     def _ref(self, node_id: int) -> None:
         self._refs[node_id] = self._refs.get(node_id, 0) + 1
@@ -239,10 +247,7 @@ class Population:
         if member.signature is not None:
             arr = np.asarray(member.signature, dtype=np.uint32)
             self._arrays[member.id] = arr
-        archive_sims = self._similarities(arr, self.archive) if arr is not None else None
-
-        div = float(np.mean(1.0 - archive_sims)) if archive_sims is not None and len(archive_sims) else 0.0
-        member.cell = describe(self.settings, member.code_length, member.metrics, diversity_value=div)
+        member.cell, archive_sims = self._describe(member, arr)
         result.cell = member.cell
 
         for i in targets:
@@ -251,13 +256,43 @@ class Population:
         result.in_archive = self._insert_archive(member.id, archive_sims)
         result.cell_improved = self._insert_grid(member.id)
         result.on_front = self._insert_front(member.id)
-        if self.best_id is None or self._rank(member.id) > self._rank(self.best_id):
+        if self.best_id is None or self._wins(member.id, self.best_id):
             if self.best_id is not None:
                 self._deref(self.best_id)
             self.best_id = member.id
             self._ref(member.id)
             result.new_best = True
         self._deref(member.id)
+
+    def _describe(self, member: Member, arr: np.ndarray | None) -> tuple[Cell | None, np.ndarray | None]:
+        """The member's MAP-Elites cell and its similarities to the archive."""
+        sims = self._similarities(arr, self.archive) if arr is not None else None
+        div = float(np.mean(1.0 - sims)) if sims is not None and len(sims) else 0.0
+        return describe(self.settings, member.code_length, member.metrics, diversity_value=div), sims
+
+    def rivals(self, member: Member) -> list[int]:
+        """Incumbents a valid `member` would displace by its score: the best and its cell's elite.
+
+        Changes nothing: the run loop re-measures these before a noisy task's promotion.
+        """
+        if not member.valid:
+            return []
+        out = []
+        if self.best_id is not None and member.score > self.members[self.best_id].score:  # type: ignore[operator]
+            out.append(self.best_id)
+        arr = None if member.signature is None else np.asarray(member.signature, dtype=np.uint32)
+        cell, _ = self._describe(member, arr)
+        cur = None if cell is None else self.grid.get(cell)
+        if cur is not None and cur not in out and member.score > self.members[cur].score:  # type: ignore[operator]
+            out.append(cur)
+        return out
+
+    def rescore(self, node_id: int, score: float | None, metrics: Mapping[str, float]) -> None:
+        """A member's score after re-measurement (its mean); its cell stays where it was placed."""
+        m = self.members.get(node_id)
+        if m is not None:
+            m.score = score
+            m.metrics = dict(metrics)
 
     def _insert_island(self, i: int, node_id: int, evicted: list[int]) -> bool:
         isl = self.islands[i]
@@ -301,7 +336,7 @@ class Population:
         if cell is None:
             return False
         cur = self.grid.get(cell)
-        if cur is not None and self._rank(node_id) <= self._rank(cur):
+        if cur is not None and not self._wins(node_id, cur):
             return False
         self.grid[cell] = node_id
         self._ref(node_id)
