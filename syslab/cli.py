@@ -65,7 +65,8 @@ def run(
         help="Max evaluations, the seed's included (default: the task's). An evaluation is one program "
         "run through the task's evaluator, passed or failed; proposals that yield no program "
         "(unparsable, failed patch, duplicate, LLM error) are attempts, capped at "
-        "budget.max_attempts_factor (3) x this.",
+        "budget.max_attempts_factor (3) x this. A noisy task's re-measurements ([noise] in task.toml) "
+        "are evaluations too.",
     ),
     workers: int | None = typer.Option(None, "--workers", "-w", help="Evaluations in parallel."),
     seed: int | None = typer.Option(None, "--seed", "-s", help="Random seed."),
@@ -101,6 +102,9 @@ def run(
     A proposal that yields no program (an answer that does not parse or apply,
     a duplicate, an LLM error) is recorded as a node and counts as an attempt
     only; attempts stop at budget.max_attempts_factor (3) x the budget.
+    A task with a [noise] table re-measures a candidate (and the incumbent)
+    before it becomes the best: each re-measurement is an evaluation
+    ("re-measured" on the progress line).
     --wall-time, cost and token limits stop new proposals; candidates already
     in the pipeline are evaluated and recorded, none is killed.
     """
