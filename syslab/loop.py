@@ -352,6 +352,8 @@ class Engine:
             self.best = node
             if hasattr(self.store, "set_best"):
                 self.store.set_best(node.id)
+            if self.referee is not None:  # a noisy task's best is not always the top mean: say which
+                self.store.set_state("best", {"node_id": node.id, "rule": "noise-aware"})
         best_score = self.best.score if self.best else None
         self.history.append((self.counters.evaluations, node.score if node.valid else None, best_score))
         if node.failure_kind:

@@ -163,7 +163,8 @@ def test_noise_aware_promotion_keeps_the_lucky_candidate_out(
     # The top mean (D) is not the run's best: its contest decided, and code.git's main says so too.
     with RunStore.open(result.run_dir, readonly=True) as store:
         assert store.best_node().id == nodes[11.3].id
-        assert result.best_node_id == nodes[11.0].id
+        assert result.best_node_id == nodes[11.0].id == store.get_state("best")["node_id"]
+    assert (result.run_dir / "code.git" / "refs" / "heads" / "main").read_text().strip() == nodes[11.0].commit
 
 
 def test_contests_pay_from_the_budget(tmp_path: Path, scripted: dict[str, Any]) -> None:
@@ -215,3 +216,45 @@ def test_resume_keeps_contest_decisions_and_counts_repeats(tmp_path: Path, scrip
     assert resumed.evaluations == 15 and scripted["executor"].runs[12.0] == 3
     assert best_quality(resumed) == 12.0
     assert nodes_by_quality(resumed.run_dir)[12.0].data["repeats"]["contests"][0]["won"] is True
+
+
+NOISY_EVALUATOR = '''import os
+
+
+def evaluate(candidate):
+    """True quality plus uniform noise in [-1, 1) drawn from os.urandom (the trusted side)."""
+    quality = float(candidate.call("quality"))
+    noise = int.from_bytes(os.urandom(4), "big") / 2**31 - 1.0
+    return {"score": quality + noise, "quality": quality}
+'''
+
+
+def test_noisy_evaluator_in_the_sandbox_records_every_measurement(tmp_path: Path) -> None:
+    """The real executor and sandbox: repeats run like any evaluation and are all recorded."""
+    root = tmp_path / "noisy"
+    root.mkdir()
+    (root / "seed.py").write_text(
+        "# EVOLVE-BLOCK-START\ndef quality():\n    return 10.0\n# EVOLVE-BLOCK-END\n"
+    )
+    (root / "evaluate.py").write_text(NOISY_EVALUATOR)
+    (root / "task.toml").write_text(
+        'name = "noisy"\ndescription = "maximise quality()"\n'
+        "[metrics.score]\nprimary = true\n[metrics.quality]\n[noise]\nrepeats = 3\n[sandbox]\ntimeout_s = 20\n"
+    )
+    cfg = RunConfig(out=tmp_path / "runs", progress=False, proposer="mutate", analyst_every=0, seed=3)
+    cfg.budget.evaluations = 10
+    result = run_evolution(root, cfg)
+    with RunStore.open(result.run_dir, readonly=True) as store:
+        nodes = [n for n in store.nodes() if n.kind != NodeKind.analysis and n.wall_s is not None]
+    runs = {n.id: n.data["repeats"]["runs"] for n in nodes if "repeats" in n.data}
+    assert runs, "no contest was held: the mutator never produced a candidate above the best"
+    # The budget counts every run: first measurements plus the repeats.
+    assert result.evaluations == len(nodes) + sum(len(r) - 1 for r in runs.values()) <= 10
+    for node in nodes:
+        if node.id in runs:
+            values = [r["metrics"]["score"] for r in runs[node.id] if r["valid"]]
+            assert len(set(values)) == len(values)  # independent draws, all kept
+            assert node.score == pytest.approx(sum(values) / len(values))
+            assert node.metrics["quality"] == pytest.approx(runs[node.id][0]["metrics"]["quality"])
+    best = next(n for n in nodes if n.id == result.best_node_id)
+    assert best.kind == NodeKind.seed or best.data["repeats"]["promoted"] is True
