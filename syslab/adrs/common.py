@@ -1,4 +1,4 @@
-"""Shared pieces of the ADRS evaluators: scoring, and loading a candidate in shared mode.
+"""Shared pieces of the ADRS evaluators: scoring, dependency checks, and loading a candidate in shared mode.
 
 The split-mode evaluators (txn_scheduling, prism, cloudcast, llm_sql, eplb) never load a candidate:
 their adapters do that in the candidate's process (adapter_support.py). `load_candidate` remains for
@@ -7,14 +7,42 @@ evaluators that still import the program themselves (shared mode, unverified sco
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
 
 from syslab.adrs.adapter_support import LIB_DIR, exec_program, materialize, seed_everything, use_lib
+from syslab.errors import SyslabError
 from syslab.evaluators import InvalidOutput
 
-__all__ = ["LIB_DIR", "linear_score", "load_candidate", "materialize", "seed_everything", "use_lib"]
+__all__ = [
+    "LIB_DIR",
+    "MissingDependency",
+    "linear_score",
+    "load_candidate",
+    "materialize",
+    "require",
+    "seed_everything",
+    "use_lib",
+]
+EXTRA_HINT = "pip install -e '.[adrs]'"  # the extra that installs what the ADRS tasks import
+
+
+class MissingDependency(SyslabError):
+    """A library an ADRS task needs is not installed; the message names the extra to install."""
+
+
+def require(module: str, task: str) -> None:
+    """MissingDependency, one line ("<task> needs <module>: pip install ..."), unless `module` is
+    installed. Found, not imported: the trusted evaluator need not pay for (or hold) what only the
+    candidate's side uses."""
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a module set to None in sys.modules, or a broken parent
+        found = False
+    if not found:
+        raise MissingDependency(f"{task} needs {module}: {EXTRA_HINT}")
 
 
 def load_candidate(program_path: str | Path, entry: str, spec_path: str | None = None) -> ModuleType:

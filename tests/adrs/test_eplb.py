@@ -1,12 +1,19 @@
 """eplb in split mode: loads cross as numpy arrays, the maps come back as arrays, time is taken here."""
 
-import pytest
-from adrs_support import TASKS, sandboxed, score, seed_code
+import importlib.util
+import sys
 
+import pytest
+from adrs_support import REPO, TASKS, sandboxed, score, seed_code
+
+from syslab.adrs.common import MissingDependency
 from syslab.evaluators import CandidateRejected
 from syslab.task import load_task
 
-pytest.importorskip("torch", reason="the eplb interface passes torch tensors (pip install syslab[kernels])")
+needs_torch = pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None,
+    reason="the eplb interface passes torch tensors (pip install -e '.[adrs]')",
+)
 
 SEED = seed_code("eplb")
 # The seed's balancedness on the evaluator's (secret-seed) windows. On the public seed-0 windows the
@@ -91,6 +98,7 @@ def test_task_is_split():
     assert task.evaluation_mode == "split" and task.spec.adapter == "adapter.py"
 
 
+@needs_torch
 def test_seed_balances_as_before(seed_result):
     assert seed_result["placements"] == 15
     assert seed_result["balancedness_gpu"] == pytest.approx(SEED_BALANCEDNESS, abs=1e-12)
@@ -99,21 +107,25 @@ def test_seed_balances_as_before(seed_result):
     assert seed_result["score"] == pytest.approx(expected)
 
 
+@needs_torch
 def test_global_balancing_beats_seed(seed_result):
     better = score("eplb", BETTER, placements=3)
     assert better["balancedness_gpu"] > score("eplb", SEED, placements=3)["balancedness_gpu"]
 
 
+@needs_torch
 def test_fast_candidate_is_valid_and_fast():
     m = score("eplb", FAST)
     assert 0.3 < m["balancedness_gpu"] < 1 and m["time_algorithm_s"] < 0.05 and m["speed_score"] > 0
 
 
+@needs_torch
 def test_stopped_clocks_do_not_hide_the_time():
     m = score("eplb", STOPS_CLOCKS, placements=3)
     assert m["time_algorithm_s"] >= 0.03 and m["slow_penalty"] >= 0.6  # 20 x 0.03 s
 
 
+@needs_torch
 @pytest.mark.parametrize(
     "code, kind, message",
     [
@@ -130,7 +142,30 @@ def test_bad_maps_fail(code, kind, message):
     assert info.value.kind.value == kind
 
 
+@needs_torch
 def test_sandboxed_end_to_end():
     result = sandboxed("eplb", STOPS_CLOCKS)
     assert result.valid and result.verified, result.failure
     assert result.metrics["time_algorithm_s"] >= 0.03 and result.metrics["placements"] == 15
+
+
+def load_module(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("side", ["evaluate.py", "adapter.py"])
+def test_missing_torch_is_one_line_naming_the_extra(monkeypatch, side):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails, as where it is not installed
+    with pytest.raises(MissingDependency) as info:
+        load_module(TASKS / "eplb" / side, f"_eplb_{side[:-3]}_without_torch")
+    assert str(info.value) == "eplb needs torch: pip install -e '.[adrs]'"
+
+
+def test_adrs_extra_installs_torch():
+    from syslab.config import tomllib  # tomllib on 3.11+, tomli before
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(req.split("[")[0].split(">")[0].split("=")[0].strip() == "torch" for req in extras["adrs"])

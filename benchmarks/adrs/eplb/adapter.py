@@ -7,8 +7,10 @@ balancedness and times this call on its own clock. Nothing here is trusted.
 """
 
 import syslab.adrs.adapter_support as support
+from syslab.adrs.common import require
 
 support.prepare()
+require("torch", "eplb")  # one line naming the extra, not a traceback, where torch is missing
 
 import torch  # noqa: E402 - loaded with the program, so no call pays for the import
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from syslab.adrs.common import require
 from syslab.adrs.eplb_sim import (
     EXPERTS,
     LAYERS,
@@ -32,6 +33,10 @@ from syslab.adrs.eplb_sim import (
     speed_points,
 )
 from syslab.evaluators.handle import Candidate
+
+# The program is written against torch tensors (its side, adapter.py); without torch every
+# evaluation would fail in the candidate's process, so say which extra installs it, once, here.
+require("torch", "eplb")
 
 NUM_REPLICAS, NUM_GROUPS, NUM_NODES, NUM_GPUS = 288, 8, 4, 32
 # The seed is secret (the candidate cannot read this file, though it can import the generator): with a
