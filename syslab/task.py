@@ -88,6 +88,11 @@ class HeldoutSpec(BaseModel):
     gap). With `relative = true` (default) the shortfall is divided by |search value|, so
     0.1 allows 10% worse; with `relative = false` it is in the metric's units. A larger gap
     marks the best candidate's claim refuted (overfit to the search data).
+    `against = "seed"`: where the held-out data is harder or easier for every program (other
+    traces, bursts, tables), each value is first divided by the seed's value on the same data,
+    and the gap is the shortfall of the held-out ratio against the search ratio, in fractions
+    of the seed's value (0.15: the gain over the seed may shrink by 15% of the seed's value);
+    `relative` then does not apply.
     `top_k`: how many of the best candidates by search score are evaluated on it.
     """
 
@@ -95,6 +100,7 @@ class HeldoutSpec(BaseModel):
     entry: str  # "file.py:function"
     tolerance: float = Field(0.1, ge=0)
     relative: bool = True
+    against: Literal["search", "seed"] = "search"
     top_k: int = Field(3, ge=1)
     timeout_s: float | None = Field(None, gt=0)
     description: str = ""  # which data the split holds (shown in reports, never to agents)
