@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from syslab.errors import SyslabError
 from syslab.terminal import safe
+
+if TYPE_CHECKING:
+    from syslab.run import RunResult
 
 app = typer.Typer(
     add_completion=False,
@@ -157,6 +161,14 @@ def run(
     from syslab.views import print_run_result
 
     print_run_result(console, result)
+    _exit_if_failed(result)
+
+
+def _exit_if_failed(result: RunResult) -> None:
+    """A run that evaluated no candidate is an error (exit 1), its reason on one line."""
+    if result.failed:
+        err.print(f"[red]error:[/] {safe(result.failed)} (recorded in {safe(result.run_dir)})")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -191,6 +203,7 @@ def resume(
     from syslab.views import print_run_result
 
     print_run_result(console, result)
+    _exit_if_failed(result)
 
 
 @app.command()

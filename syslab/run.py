@@ -52,6 +52,9 @@ class RunResult:
     verified: bool = False  # the manifest's: True only for a split-mode run (see syslab.artifacts.provenance)
     attempts: int = 0  # proposals asked of the proposer, including those that yielded nothing to evaluate
     heldout: list[Any] = field(default_factory=list)  # HeldoutRecords of the top-k (syslab.heldout)
+    # Why the run produced nothing to evaluate (every proposal failed: an LLM endpoint that was
+    # down, a proposer that never parses); "" for a run that evaluated candidates.
+    failed: str = ""
 
 
 class LoopState(TypedDict):
@@ -268,17 +271,34 @@ class Run:
             self.executor.shutdown()
             self.progress.close()
         stop = self.budget_stop() or "attempts"
+        failed = self.nothing_evaluated()
         from syslab.heldout import run_heldout
 
         # After the search only: held-out results never reach the agents or selection.
         self.heldout = run_heldout(self)
-        self.store.update_manifest(status="finished", finished_at=time.time())
+        self.store.update_manifest(
+            status="failed" if failed else "finished", stop_reason=failed or stop, finished_at=time.time()
+        )
         from syslab.logic import finalize_logic
 
         finalize_logic(self)
         result = self.result(stop)
+        result.failed = failed
         self.store.close()  # flushes code.git refs
         return result
+
+    def nothing_evaluated(self) -> str:
+        """Why no candidate reached the evaluator although proposals were made, or ""."""
+        c = self.engine.counters
+        if c.attempts == 0 or c.evaluations > 1:  # the seed's is the first evaluation
+            return ""
+        counts = self.store.failure_counts()
+        kinds = ", ".join(f"{k} x{n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        errors = [call.error for call in self.store.llm_calls() if call.error]
+        last = f"; last LLM error: {errors[-1][:300]}" if errors else ""
+        return (
+            f"no candidate was evaluated: all {c.attempts} proposals failed ({kinds or 'no program'}){last}"
+        )
 
     def result(self, stop: str) -> RunResult:
         # A noisy task's best is the one its contests promoted, not merely the top mean (syslab.contest).

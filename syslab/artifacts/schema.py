@@ -96,7 +96,8 @@ class Manifest(BaseModel):
     isolation: dict[str, bool | str]
     proposer: str = "mutate"
     created_at: float
-    status: str = "running"  # running | finished | interrupted
+    status: str = "running"  # running | finished | failed (nothing was evaluated) | interrupted
+    stop_reason: str = ""  # why the search stopped: a budget (evaluations, wall_time, ...) or the failure
     finished_at: float | None = None
     # How scores were computed: split | shared | imported (another framework's run) | unknown
     # (recorded before this field existed; those runs used shared-mode evaluators). The defaults

@@ -10,6 +10,7 @@ must reproduce the same node ids, scores and edges.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -132,3 +133,27 @@ def test_llm_run_survives_faults_records_them_and_replays(server, tmp_path, no_e
     assert replay.proposer == "replay"
     assert signature(replay.run_dir) == signature(result.run_dir)
     assert replay.spend == result.spend
+
+
+def test_a_run_whose_endpoint_is_down_fails_and_says_why(tmp_path: Path) -> None:
+    """Every proposal fails: the run exits 1 with the reason, and the manifest says it failed."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:  # a port nothing listens on: connections are refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SYSLAB_SET"))}
+    env["OPENAI_API_KEY"] = "sk-test"
+    out = subprocess.run(
+        [sys.executable, "-m", "syslab.cli", "run", str(QUADRATIC), "--proposer", "llm", "--budget", "3",
+         "--set", f"llm.base_url=http://127.0.0.1:{port}/v1", "--set", "llm.max_retries=0",
+         "--out", str(tmp_path / "runs"), "--name", "down", "--quiet"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 1, out.stderr
+    errors = [ln for ln in out.stderr.splitlines() if "error:" in ln]
+    assert len(errors) == 1 and "no candidate was evaluated" in errors[0] and "llm_error" in errors[0]
+    manifest = json.loads((tmp_path / "runs" / "down" / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and "all 9 proposals failed" in manifest["stop_reason"]
