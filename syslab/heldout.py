@@ -50,18 +50,29 @@ def shortfall(spec: HeldoutSpec, direction: Direction, search: float, heldout: f
     return worse
 
 
-def judge(task: Task, node: Node, record: HeldoutRecord) -> HeldoutRecord:
-    """Fill in the record's verdict: search value beside held-out value, the gap, overfit or not."""
+def judge(task: Task, node: Node, record: HeldoutRecord, seed: HeldoutRecord | None = None) -> HeldoutRecord:
+    """Fill in the record's verdict: search value beside held-out value, the gap, overfit or not.
+
+    `seed`: the seed's held-out record of the same evaluation (needed with against = "seed")."""
     spec = task.spec.heldout
     assert spec is not None
     metric = task.primary_metric
     record.metric, record.tolerance, record.relative = metric, spec.tolerance, spec.relative
+    record.against = spec.against
     record.search_value = node.metrics.get(metric)
     record.heldout_value = record.metrics.get(metric) if record.valid else None
     record.gap = None
+    direction = task.spec.metrics[metric].direction
     if record.search_value is not None and record.heldout_value is not None:
-        direction = task.spec.metrics[metric].direction
-        record.gap = shortfall(spec, direction, record.search_value, record.heldout_value)
+        if spec.against == "seed":
+            record.seed_search_value = seed.search_value if seed is not None else None
+            record.seed_heldout_value = seed.heldout_value if seed is not None else None
+            base_s, base_h = record.seed_search_value, record.seed_heldout_value
+            if base_s and base_h:  # no seed value (or zero) to scale by: not comparable
+                ratio_s, ratio_h = record.search_value / base_s, record.heldout_value / base_h
+                record.gap = ratio_s - ratio_h if direction == Direction.maximize else ratio_h - ratio_s
+        else:
+            record.gap = shortfall(spec, direction, record.search_value, record.heldout_value)
     record.overfit = record.heldout_value is None or (record.gap is not None and record.gap > spec.tolerance)
     return record
 
@@ -84,9 +95,8 @@ def heldout_targets(store: Any, top_k: int) -> list[tuple[int | None, Node]]:
     return targets
 
 
-def _record(
-    store: Any, task: Task, node: Node, rank: int | None, result: Any, origin: str, task_hash: str
-) -> HeldoutRecord:
+def _record(store: Any, task: Task, node: Node, rank: int | None, result: Any, origin: str) -> HeldoutRecord:
+    """The measurement as a record (evidence blobs stored), its verdict not yet judged."""
     ev = result.evidence
     evidence: dict[str, str] = {}
     for name, text in (
@@ -100,7 +110,7 @@ def _record(
             evidence[name] = store.put_blob(text)
     if ev.raw:
         evidence["raw_metrics"] = store.put_blob(json.dumps(ev.raw, sort_keys=True, default=str))
-    record = HeldoutRecord(
+    return HeldoutRecord(
         node_id=node.id,
         origin=origin,  # type: ignore[arg-type]
         entry=task.spec.heldout.entry if task.spec.heldout else "",
@@ -113,10 +123,8 @@ def _record(
         failure_message=result.failure.message if result.failure else None,
         evidence=evidence,
         wall_s=result.wall_s,
-        task_hash=task_hash,
         created_at=time.time(),
     )
-    return store.add_heldout(judge(task, node, record))
 
 
 def evaluate_heldout(
@@ -149,10 +157,21 @@ def evaluate_heldout(
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         results = list(pool.map(run_one, [node.id for _, node in targets]))
     task_hash = task.content_hash()
-    return [
-        _record(store, task, node, rank, result, origin, task_hash)
+    records = [
+        _record(store, task, node, rank, result, origin)
         for (rank, node), result in zip(targets, results, strict=True)
     ]
+    # The seed first: with against = "seed" every other verdict is scaled by its values.
+    seed_id = next((n.id for _, n in targets if n.kind == NodeKind.seed), None)
+    order = sorted(range(len(records)), key=lambda i: records[i].node_id != seed_id)
+    seed_record = None
+    for i in order:
+        record, node = records[i], targets[i][1]
+        record.task_hash = task_hash
+        judge(task, node, record, seed_record)
+        if node.id == seed_id:
+            seed_record = record
+    return [store.add_heldout(r) for r in records]
 
 
 def latest_records(store: Any) -> dict[int, HeldoutRecord]:

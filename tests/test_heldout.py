@@ -163,3 +163,28 @@ def test_heldout_entry_must_share_the_evaluators_mode(tmp_path: Path) -> None:
     (task / "heldout.py").write_text("def evaluate_heldout(candidate):\n    return {}\n")
     with pytest.raises(SpecError, match="heldout.entry"):
         load_task(task)
+
+
+def test_gap_against_the_seed_ignores_harder_heldout_data(tmp_path: Path) -> None:
+    """With against = "seed" a held-out workload twice as hard for every program is no gap; a gain
+    over the seed that vanishes held-out is."""
+    from syslab.artifacts.heldout_rows import HeldoutRecord
+    from syslab.artifacts.schema import Node
+    from syslab.heldout import judge
+
+    task = tmp_path / "task"
+    shutil.copytree(OVERFIT, task)
+    text = (task / "task.toml").read_text().replace("tolerance = 0.1", 'tolerance = 0.1\nagainst = "seed"')
+    (task / "task.toml").write_text(text)
+    loaded = load_task(task)
+
+    def record(node_id: int, held: float) -> HeldoutRecord:
+        return HeldoutRecord(node_id=node_id, entry="h", valid=True, metrics={"accuracy": held})
+
+    seed = judge(loaded, Node(id=0, metrics={"accuracy": 40.0}), record(0, 20.0))
+    assert seed.gap == 0.0 and not seed.overfit
+    harder = judge(loaded, Node(id=1, metrics={"accuracy": 80.0}), record(1, 40.0), seed)
+    assert harder.gap == 0.0 and not harder.overfit  # twice the seed on both splits
+    vanished = judge(loaded, Node(id=2, metrics={"accuracy": 80.0}), record(2, 20.0), seed)
+    assert vanished.gap == pytest.approx(1.0) and vanished.overfit  # 2x the seed searched, 1x held-out
+    assert "seed-relative" in vanished.describe()

@@ -19,14 +19,15 @@ CREATE TABLE IF NOT EXISTS heldout (
   failure_kind TEXT, failure_message TEXT, evidence TEXT NOT NULL, wall_s REAL,
   task_hash TEXT NOT NULL, created_at REAL NOT NULL, metric TEXT NOT NULL, search_value REAL,
   heldout_value REAL, gap REAL, tolerance REAL NOT NULL, relative INTEGER NOT NULL,
-  overfit INTEGER NOT NULL
+  overfit INTEGER NOT NULL, against TEXT NOT NULL, seed_search_value REAL, seed_heldout_value REAL
 );
 CREATE INDEX IF NOT EXISTS heldout_node ON heldout(node_id);
 """
 _COLS = [
     "id", "node_id", "origin", "entry", "rank", "search_score", "score", "valid", "metrics",
     "failure_kind", "failure_message", "evidence", "wall_s", "task_hash", "created_at", "metric",
-    "search_value", "heldout_value", "gap", "tolerance", "relative", "overfit",
+    "search_value", "heldout_value", "gap", "tolerance", "relative", "overfit", "against",
+    "seed_search_value", "seed_heldout_value",
 ]  # fmt: skip
 
 
@@ -56,12 +57,17 @@ class HeldoutRecord(BaseModel):
     tolerance: float = 0.0
     relative: bool = True
     overfit: bool = False  # gap beyond the tolerance, or the held-out evaluation failed
+    against: str = "search"  # "seed": values were taken relative to the seed's on the same data
+    seed_search_value: float | None = None  # the seed's values, with against = "seed"
+    seed_heldout_value: float | None = None
 
     def describe(self) -> str:
         """One line: search value beside held-out value and the gap."""
         if self.heldout_value is None:
             return f"node {self.node_id}: held-out evaluation failed ({self.failure_kind}: {self.failure_message})"
         unit = "relative" if self.relative else "absolute"
+        if self.against == "seed":
+            unit = "seed-relative"
         gap = "-" if self.gap is None else f"{self.gap:.4g}"
         search = "-" if self.search_value is None else f"{self.search_value:.6g}"
         return (
