@@ -156,9 +156,13 @@ def evaluate_solution(
             task = with_timeout(task, limit)
         row.timeout_s = task.spec.sandbox.timeout_s
         staged = staging.stage(checkout, solution)
-        result = evaluate_program(task, staged.code, make_sandbox("process"), staged.files)
     except (SyslabError, OSError, UnicodeDecodeError) as e:
         row.status, row.notes = "staging_error", one_line(str(e))
+        return row, None
+    try:
+        result = evaluate_program(task, staged.code, make_sandbox("process"), staged.files)
+    except (SyslabError, OSError) as e:  # the sandbox itself failed (not the candidate): a row too
+        row.status, row.notes = "sandbox_error", one_line(f"{type(e).__name__}: {e}")
         row.wall_s = time.monotonic() - start
         return row, None
     row.wall_s = time.monotonic() - start
