@@ -65,6 +65,7 @@ def judge(task: Task, node: Node, record: HeldoutRecord, seed: HeldoutRecord | N
     direction = task.spec.metrics[metric].direction
     if record.search_value is not None and record.heldout_value is not None:
         if spec.against == "seed":
+            seed = record if node.kind == NodeKind.seed else seed  # the seed is its own baseline
             record.seed_search_value = seed.search_value if seed is not None else None
             record.seed_heldout_value = seed.heldout_value if seed is not None else None
             base_s, base_h = record.seed_search_value, record.seed_heldout_value

@@ -181,7 +181,7 @@ def test_gap_against_the_seed_ignores_harder_heldout_data(tmp_path: Path) -> Non
     def record(node_id: int, held: float) -> HeldoutRecord:
         return HeldoutRecord(node_id=node_id, entry="h", valid=True, metrics={"accuracy": held})
 
-    seed = judge(loaded, Node(id=0, metrics={"accuracy": 40.0}), record(0, 20.0))
+    seed = judge(loaded, Node(id=0, kind=NodeKind.seed, metrics={"accuracy": 40.0}), record(0, 20.0))
     assert seed.gap == 0.0 and not seed.overfit
     harder = judge(loaded, Node(id=1, metrics={"accuracy": 80.0}), record(1, 40.0), seed)
     assert harder.gap == 0.0 and not harder.overfit  # twice the seed on both splits
