@@ -9,6 +9,8 @@ import pytest
 
 from syslab.errors import SpecError
 from syslab.search.noise import Measurements, beats, difference_lower_bound, margin, summarize, t_quantile
+from syslab.search.population import Member, Population
+from syslab.search.settings import SearchSettings
 from syslab.task import NoiseSpec, load_task
 
 
@@ -107,3 +109,54 @@ def test_bad_noise_is_one_line_naming_file_and_field(tmp_path: Path, body: str, 
         load_task(_task(tmp_path, body))
     text = str(err.value)
     assert "task.toml" in text and field in text and "\n" not in text
+
+
+# ------------------------------------------------------------------ the population's promotion hook
+def _grid_pop() -> Population:
+    # One metric dimension, so the test chooses each member's cell: x < 0.5 is cell 0, else cell 1.
+    settings = SearchSettings(
+        islands=1,
+        migration_interval=0,
+        feature_dimensions=["x"],
+        feature_bins=2,
+        feature_ranges={"x": (0, 1)},
+    )
+    return Population(settings, {"score": "maximize", "x": "maximize"})
+
+
+def test_rivals_are_the_best_and_the_cell_elite_a_member_would_displace() -> None:
+    pop = _grid_pop()
+    pop.add(Member(0, 5.0, metrics={"x": 0.1}))
+    pop.add(Member(1, 2.0, metrics={"x": 0.9}, parent_id=0))
+    assert pop.rivals(Member(2, 6.0, metrics={"x": 0.9})) == [0, 1]  # the best, and cell 1's elite
+    assert pop.rivals(Member(2, 3.0, metrics={"x": 0.9})) == [1]
+    assert pop.rivals(Member(2, 6.0, metrics={"x": 0.2})) == [0]  # cell 0's elite is the best
+    assert pop.rivals(Member(2, 1.0, metrics={"x": 0.9})) == []
+    assert pop.rivals(Member(2, None, metrics={"x": 0.9})) == []
+    assert pop.best_id == 0 and pop.grid == {(0,): 0, (1,): 1}  # asking changed nothing
+
+
+def test_a_refused_promotion_keeps_the_best_and_the_cell() -> None:
+    pop = _grid_pop()
+    pop.add(Member(0, 5.0, metrics={"x": 0.1}))
+    asked: list[tuple[int, int]] = []
+
+    def refuse(challenger: int, incumbent: int) -> bool:
+        asked.append((challenger, incumbent))
+        return False
+
+    pop.promotes = refuse
+    res = pop.add(Member(1, 6.0, metrics={"x": 0.2}, parent_id=0))  # higher score, same cell
+    assert (1, 0) in asked and not res.new_best and not res.cell_improved
+    assert pop.best_id == 0 and pop.grid[(0,)] == 0
+    assert 1 in pop.islands[0]  # it still joins its island (ranked by its score)
+    pop.promotes = lambda challenger, incumbent: True
+    res = pop.add(Member(2, 5.5, metrics={"x": 0.3}, parent_id=0))
+    assert res.new_best and pop.grid[(0,)] == 2
+
+
+def test_rescore_changes_the_rank_not_the_cell() -> None:
+    pop = _grid_pop()
+    pop.add(Member(0, 5.0, metrics={"x": 0.1}))
+    pop.rescore(0, 4.0, {"x": 0.9})
+    assert pop.members[0].score == 4.0 and pop.members[0].cell == (0,) and pop.grid == {(0,): 0}
