@@ -15,6 +15,9 @@ from syslab.terminal import safe
 if TYPE_CHECKING:
     from syslab.run import RunResult
 
+RUN_HELP_TAIL = "or the --out directory of `syslab run` when it holds exactly one run"
+RUN_HELP = f"Run directory ({RUN_HELP_TAIL})."
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -173,7 +176,7 @@ def _exit_if_failed(result: RunResult) -> None:
 
 @app.command()
 def resume(
-    run_dir: Path = typer.Argument(..., help="Run directory to continue."),
+    run_dir: Path = typer.Argument(..., help="Run directory to continue (" + RUN_HELP_TAIL + ")."),
     more: int | None = typer.Option(
         None,
         "--more",
@@ -208,7 +211,7 @@ def resume(
 
 @app.command()
 def show(
-    run_dir: Path = typer.Argument(..., help="Run directory."),
+    run_dir: Path = typer.Argument(..., help=RUN_HELP),
     top: int = typer.Option(10, "--top", help="Best candidates to list."),
     all_: bool = typer.Option(False, "--all", help="List every node."),
 ) -> None:
@@ -355,7 +358,7 @@ def image_build(
 
 
 @app.command()
-def review(run_dir: Path = typer.Argument(..., help="Run directory.")) -> None:
+def review(run_dir: Path = typer.Argument(..., help=RUN_HELP)) -> None:
     """Objective checks of a run artifact (evidence, graph, best code, dead ends, manifest)."""
     from syslab.artifacts.review import print_review, review_run
 
@@ -370,15 +373,17 @@ def review(run_dir: Path = typer.Argument(..., help="Run directory.")) -> None:
 
 @app.command()
 def export(
-    run_dir: Path = typer.Argument(..., help="Run directory."),
+    run_dir: Path = typer.Argument(..., help=RUN_HELP),
     fmt: str = typer.Option("ara", "--format", "-f", help="ara | rocrate | graphml | json."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output path (default: beside the run)."),
 ) -> None:
     """Export a run: ARA directory, RO-Crate (Process Run Crate), or the graph as GraphML / JSON."""
-    from syslab.artifacts.store import DB_FILE
+    from syslab.artifacts.store import resolve_run_dir
 
-    if not (run_dir / DB_FILE).is_file():
-        _fail(SyslabError(f"{run_dir}: not a syslab run directory (no {DB_FILE})"))
+    try:
+        run_dir = resolve_run_dir(run_dir)
+    except SyslabError as e:
+        _fail(e)
     suffix = {"ara": "-ara", "rocrate": "-rocrate", "graphml": ".graphml", "json": ".graph.json"}
     if fmt not in suffix:
         _fail(SyslabError(f"--format {fmt!r}: expected one of {', '.join(suffix)}"))

@@ -25,8 +25,8 @@ def resume(run_dir: str | Path, extra_evaluations: int | None = None, progress: 
     """Continue a run that was stopped or killed: nothing completed is lost or repeated."""
     from syslab.agents.select import build_agents
 
-    run_dir = Path(run_dir)
     store = RunStore.open(run_dir)
+    run_dir = store.run_dir  # the run itself, also when given the --out directory holding it
     man = store.manifest
     config = RunConfig.model_validate(man.config)
     config.progress = progress

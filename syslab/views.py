@@ -28,9 +28,7 @@ if TYPE_CHECKING:  # syslab.run imports LangGraph: seconds, and only the type is
 
 
 def open_run(run_dir: Path) -> RunStore:
-    run_dir = Path(run_dir)
-    if not (run_dir / "syslab.db").is_file():
-        raise SyslabError(f"{run_dir}: not a syslab run directory (no syslab.db)")
+    """The run at `run_dir` (or the one run inside it), read-only."""
     return RunStore.open(run_dir, readonly=True)
 
 

@@ -140,6 +140,7 @@ def reproduce_run(
     run_dir = Path(run_dir)
     t0, started = time.monotonic(), time.time()
     store = RunStore.open(run_dir, readonly=True)
+    run_dir = store.run_dir  # the run itself, also when given the --out directory holding it
     try:
         man = store.manifest
         tdir = Path(task_dir) if task_dir is not None else Path(man.task_dir)

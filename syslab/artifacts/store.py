@@ -77,6 +77,21 @@ def _close_at_exit(ref: weakref.ref) -> None:
             pass
 
 
+def resolve_run_dir(path: Path | str) -> Path:
+    """A run directory, given it or the `--out` directory that holds it: a directory with exactly
+    one run in it stands for that run (`syslab run --out DIR` makes DIR/<run id>)."""
+    path = Path(path)
+    if (path / DB_FILE).is_file():
+        return path
+    runs = sorted(p for p in path.iterdir() if (p / DB_FILE).is_file()) if path.is_dir() else []
+    if len(runs) == 1:
+        return runs[0]
+    if runs:
+        names = ", ".join(p.name for p in runs[:8]) + (", ..." if len(runs) > 8 else "")
+        raise SyslabError(f"{path}: holds {len(runs)} runs ({names}): name one of them")
+    raise SyslabError(f"{path}: not a syslab run directory (no {DB_FILE}, and no run inside)")
+
+
 class RunStore:
     """The artifact of one run. Create with `RunStore.create`, reopen with `RunStore.open`."""
 
@@ -109,10 +124,8 @@ class RunStore:
 
     @classmethod
     def open(cls, run_dir: Path, readonly: bool = False) -> RunStore:
-        run_dir = Path(run_dir)
+        run_dir = resolve_run_dir(run_dir)
         db = run_dir / DB_FILE
-        if not db.exists():
-            raise SyslabError(f"{run_dir}: not a syslab run directory (no {DB_FILE})")
         if readonly:
             uri = f"file:{quote(str(db.resolve()))}?mode=ro"
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)

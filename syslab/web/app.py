@@ -21,7 +21,7 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from syslab.errors import SyslabError
+from syslab.artifacts.store import resolve_run_dir
 from syslab.web import charts
 from syslab.web.data import RunView
 
@@ -53,9 +53,7 @@ def create_app(run_dirs: list[Path], host: str = "127.0.0.1") -> FastAPI:
     """The browse app over `run_dirs` (each must hold a syslab.db; else SyslabError)."""
     views: dict[str, RunView] = {}
     for d in run_dirs:
-        d = Path(d)
-        if not (d / "syslab.db").is_file():
-            raise SyslabError(f"{d}: not a syslab run directory (no syslab.db)")
+        d = resolve_run_dir(d)  # SyslabError unless it is a run, or holds exactly one
         rid = _run_id(d, set(views))
         views[rid] = RunView(rid, d)
         views[rid].graph()  # lay out now: the first page load should not wait for it
