@@ -70,15 +70,15 @@ def with_noise(toml: str, noise: str) -> str:
     return toml.rstrip() + ("\n\n" + noise + "\n" if noise else "\n")
 
 
-def prepare(name: str, work: Path, noise: str) -> Path:
-    """A copy of the task with the given [noise] table."""
+def prepare(name: str, work: Path, noise: str | None) -> Path:
+    """A copy of the task with the given [noise] table (None: the task's own, if it declares one)."""
     if name == "eplb":
         src = ROOT / "benchmarks" / "adrs" / "eplb"
     elif name == "bin_packing":
         src = ROOT / "examples" / "bin_packing"
     else:
         raise SystemExit(f"unknown task {name!r} (eplb, bin_packing)")
-    dst = work / f"{name}-{'noise' if noise else 'single'}"
+    dst = work / f"{name}-{'single' if noise == '' else 'noise'}"
     if dst.exists():
         shutil.rmtree(dst)
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
@@ -86,7 +86,9 @@ def prepare(name: str, work: Path, noise: str) -> Path:
     if name == "bin_packing":
         (dst / "noisy_evaluate.py").write_text(NOISY_WRAPPER)
         toml = toml.replace('evaluator = "evaluate.py:evaluate"', 'evaluator = "noisy_evaluate.py:evaluate"')
-    (dst / "task.toml").write_text(with_noise(toml, noise))
+    if noise is not None or "[noise]" not in toml:
+        toml = with_noise(toml, noise or "")
+    (dst / "task.toml").write_text(toml)
     return dst
 
 
@@ -151,17 +153,22 @@ def main() -> None:
     ap.add_argument("--tasks", default="bin_packing,eplb")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--budget", type=int, default=8, help="evaluations per run (repeats included)")
-    ap.add_argument("--repeats", type=int, default=3, help="k of the noise-aware mode")
+    ap.add_argument(
+        "--repeats", type=int, default=3, help="k of the noise-aware mode (tasks without [noise])"
+    )
     ap.add_argument("--remeasure", type=int, default=3, help="fresh measurements per promoted program")
     ap.add_argument("--out", type=Path, default=None, help="write the markdown table here too")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="syslab-noise-bench-"))
     rows = []
     for name in args.tasks.split(","):
-        modes = {"single-shot": "", f"noise-aware (k={args.repeats})": f"[noise]\nrepeats = {args.repeats}"}
-        for mode, noise in modes.items():
+        declared = load_task(prepare(name, work, None)).spec.noise
+        own = f"[noise]\nrepeats = {args.repeats}" if not declared.active else None  # else the task's own
+        for noise in ("", own):
             task_dir = prepare(name, work, noise)
             task = load_task(task_dir)
+            n = task.spec.noise
+            mode = "single-shot" if noise == "" else f"noise-aware (k={n.repeats}, rel_tol={n.rel_tol:g})"
             remeasure = Remeasure(args.remeasure)
             n_prom = lost = truly_worse = candidates = extra = evals = 0
             t0 = time.monotonic()
