@@ -92,7 +92,10 @@ def run(
         "included); candidates already in the pipeline are still evaluated and recorded, none is killed.",
     ),
     replay: Path | None = typer.Option(
-        None, "--replay", help="Re-run a finished run from its recorded LLM answers."
+        None,
+        "--replay",
+        help="Re-run a finished run from its recorded LLM answers, with its task, seed and config "
+        "(flags that would change them are refused); it stops at the first request with no recording.",
     ),
     adrs_problem: Path | None = typer.Option(
         None, "--adrs-problem", help="An ADRS-Leaderboard problems/<p> dir."
@@ -120,7 +123,15 @@ def run(
     from syslab.task import load_task
 
     try:
-        if adrs_problem is not None:
+        recorded: dict | None = None
+        if replay is not None:
+            from syslab.agents.replay import recorded_setup
+
+            given = {"seed": seed, "budget": budget, "wall_time": wall_time, "config": config, "set": set_,
+                     "proposer": proposer, "llm": llm, "adrs_problem": adrs_problem}  # fmt: skip
+            recorded_task, recorded = recorded_setup(replay, task_dir, given)
+            task = load_task(recorded_task)
+        elif adrs_problem is not None:
             from syslab.adrs.leaderboard import task_from_leaderboard
 
             task = task_from_leaderboard(adrs_problem)
@@ -139,7 +150,8 @@ def run(
             mode = "replay"
         cfg = build_config(
             config,
-            env_overrides() + llm_over + list(set_),
+            (env_overrides() if recorded is None else []) + llm_over + list(set_),
+            recorded,
             seed=seed,
             budget__evaluations=budget,
             budget__wall_time_s=wall_time,

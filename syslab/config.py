@@ -144,9 +144,15 @@ def load_config_data(path: Path | None) -> dict[str, Any]:
     return data
 
 
-def build_config(path: Path | None = None, overrides: list[str] | None = None, **explicit: Any) -> RunConfig:
-    """Config file, then --set overrides, then explicit (CLI flag) values; validated."""
-    data = load_config_data(path)
+def build_config(
+    path: Path | None = None,
+    overrides: list[str] | None = None,
+    base: dict[str, Any] | None = None,
+    **explicit: Any,
+) -> RunConfig:
+    """Config file (or `base`: a recorded run's config), then --set overrides, then explicit (CLI
+    flag) values; validated."""
+    data = load_config_data(path) if base is None else json.loads(json.dumps(base))
     data = apply_overrides(data, overrides or [])
     for key, value in explicit.items():
         if value is None:

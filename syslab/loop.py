@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syslab.agents.base import CandidateView, Proposal, ProposalRequest
+from syslab.agents.replay import ReplayMismatch
 from syslab.artifacts.schema import Edge, EdgeKind, Node, NodeKind, NodeStatus
 from syslab.artifacts.store import RunStore
 from syslab.evaluators.base import EvaluationResult, Failure, FailureKind
@@ -216,6 +217,8 @@ class Engine:
     def _apply(self, slot: Slot) -> None:
         try:
             proposal = slot.proposal.result()
+        except ReplayMismatch:
+            raise  # a replay that diverged from its recording ends the run (syslab.run says why)
         except Exception as e:  # a proposer bug must not end the run: record it
             proposal = Proposal(
                 failure=Failure(kind=FailureKind.llm_error, message=f"proposer crashed: {e!r}")

@@ -264,12 +264,19 @@ class Run:
         budget = self.config.budget.model_dump(mode="json")
         if config.get("budget") != budget:
             self.store.update_manifest(config={**config, "budget": budget})
+        failure: SyslabError | None = None
         try:
             self.build_graph().invoke({"stop": ""}, {"recursion_limit": 10**9})
+        except SyslabError as e:  # e.g. a replay that diverged: what was recorded so far stays
+            failure = e
         finally:
             self.engine.shutdown()
             self.executor.shutdown()
             self.progress.close()
+        if failure is not None:
+            self.store.update_manifest(status="failed", stop_reason=str(failure), finished_at=time.time())
+            self.store.close()  # flushes code.git refs
+            raise failure
         stop = self.budget_stop() or "attempts"
         failed = self.nothing_evaluated()
         from syslab.heldout import run_heldout

@@ -140,3 +140,37 @@ def _blob_text(store: Any, sha: str | None) -> str | None:
     except (OSError, KeyError, ValueError, SyslabError):
         return None
     return data.decode("utf-8") if isinstance(data, bytes) else str(data)
+
+
+# What a replay takes from the recorded run, never from today's flags: they shape the requests.
+RECORDED_FLAGS = ("seed", "budget", "wall_time", "config", "set", "proposer", "llm", "adrs_problem")
+
+
+def recorded_setup(replay_dir: Any, task_dir: Any, given: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """(task dir, config data) of the run to replay: the recorded run's task, seed and config.
+
+    `given` holds the flags the user passed (None / empty when not): one that would change what
+    the replay asks for is an error naming it, not silently overridden."""
+    from pathlib import Path
+
+    from syslab.artifacts.store import RunStore
+
+    with RunStore.open(replay_dir, readonly=True) as src:
+        man = src.manifest
+    for flag in RECORDED_FLAGS:
+        if given.get(flag):
+            raise SyslabError(
+                f"--replay takes the seed, budget and config from the recorded run ({man.run_id}): "
+                f"drop --{flag.replace('_', '-')}"
+            )
+    recorded = Path(man.task_dir)
+    if task_dir is not None and Path(task_dir).resolve() != recorded.resolve():
+        raise SyslabError(
+            f"--replay: the recorded run evaluated {recorded}; omit TASK or pass that directory"
+        )
+    if not (recorded / "task.toml").is_file():
+        raise SyslabError(
+            f"{recorded}: the recorded run's task dir has no task.toml (moved?): pass it as TASK"
+        )
+    data = {k: v for k, v in man.config.items() if k not in ("out", "run_name", "progress", "replay")}
+    return recorded, data
