@@ -50,6 +50,21 @@ def shortfall(spec: HeldoutSpec, direction: Direction, search: float, heldout: f
     return worse
 
 
+def _seed_gap(against: str, direction: Direction, record: HeldoutRecord) -> float | None:
+    """The gap measured against the seed's values (HeldoutSpec.against); None: not comparable."""
+    base_s, base_h = record.seed_search_value, record.seed_heldout_value
+    value_s, value_h = record.search_value, record.heldout_value
+    if base_s is None or base_h is None or value_s is None or value_h is None:
+        return None
+    sign = 1.0 if direction == Direction.maximize else -1.0
+    if against == "gain":
+        gain_s, gain_h = sign * (value_s - base_s), sign * (value_h - base_h)
+        return 0.0 if gain_s <= 0 else (gain_s - gain_h) / gain_s
+    if not base_s or not base_h:  # no seed value to scale by
+        return None
+    return sign * (value_s / base_s - value_h / base_h)
+
+
 def judge(task: Task, node: Node, record: HeldoutRecord, seed: HeldoutRecord | None = None) -> HeldoutRecord:
     """Fill in the record's verdict: search value beside held-out value, the gap, overfit or not.
 
@@ -64,14 +79,11 @@ def judge(task: Task, node: Node, record: HeldoutRecord, seed: HeldoutRecord | N
     record.gap = None
     direction = task.spec.metrics[metric].direction
     if record.search_value is not None and record.heldout_value is not None:
-        if spec.against == "seed":
+        if spec.against in ("seed", "gain"):
             seed = record if node.kind == NodeKind.seed else seed  # the seed is its own baseline
             record.seed_search_value = seed.search_value if seed is not None else None
             record.seed_heldout_value = seed.heldout_value if seed is not None else None
-            base_s, base_h = record.seed_search_value, record.seed_heldout_value
-            if base_s and base_h:  # no seed value (or zero) to scale by: not comparable
-                ratio_s, ratio_h = record.search_value / base_s, record.heldout_value / base_h
-                record.gap = ratio_s - ratio_h if direction == Direction.maximize else ratio_h - ratio_s
+            record.gap = _seed_gap(spec.against, direction, record)
         else:
             record.gap = shortfall(spec, direction, record.search_value, record.heldout_value)
     record.overfit = record.heldout_value is None or (record.gap is not None and record.gap > spec.tolerance)

@@ -93,6 +93,11 @@ class HeldoutSpec(BaseModel):
     and the gap is the shortfall of the held-out ratio against the search ratio, in fractions
     of the seed's value (0.15: the gain over the seed may shrink by 15% of the seed's value);
     `relative` then does not apply.
+    `against = "gain"`: the gap is the share of the candidate's gain over the seed on the search
+    data that it loses on the held-out data, (search gain - held-out gain) / search gain, with
+    gains in the metric's units (0.5: half the improvement may vanish; a candidate that does not
+    beat the seed on the search data has no gain to lose). For scores whose seed value differs
+    between the splits by an offset (0-100 scores anchored on the search data).
     `top_k`: how many of the best candidates by search score are evaluated on it.
     """
 
@@ -100,7 +105,7 @@ class HeldoutSpec(BaseModel):
     entry: str  # "file.py:function"
     tolerance: float = Field(0.1, ge=0)
     relative: bool = True
-    against: Literal["search", "seed"] = "search"
+    against: Literal["search", "seed", "gain"] = "search"
     top_k: int = Field(3, ge=1)
     timeout_s: float | None = Field(None, gt=0)
     description: str = ""  # which data the split holds (shown in reports, never to agents)

@@ -188,3 +188,25 @@ def test_gap_against_the_seed_ignores_harder_heldout_data(tmp_path: Path) -> Non
     vanished = judge(loaded, Node(id=2, metrics={"accuracy": 80.0}), record(2, 20.0), seed)
     assert vanished.gap == pytest.approx(1.0) and vanished.overfit  # 2x the seed searched, 1x held-out
     assert "seed-relative" in vanished.describe()
+
+
+def test_gap_as_share_of_the_gain_over_the_seed(tmp_path: Path) -> None:
+    from syslab.artifacts.heldout_rows import HeldoutRecord
+    from syslab.artifacts.schema import Node
+    from syslab.heldout import judge
+
+    task = tmp_path / "task"
+    shutil.copytree(OVERFIT, task)
+    text = (task / "task.toml").read_text().replace("tolerance = 0.1", 'tolerance = 0.5\nagainst = "gain"')
+    (task / "task.toml").write_text(text)
+    loaded = load_task(task)
+
+    def record(node_id: int, held: float) -> HeldoutRecord:
+        return HeldoutRecord(node_id=node_id, entry="h", valid=True, metrics={"accuracy": held})
+
+    seed = judge(loaded, Node(id=0, kind=NodeKind.seed, metrics={"accuracy": 30.0}), record(0, 2.0))
+    assert seed.gap == 0.0 and not seed.overfit  # the seed has no gain to lose
+    kept = judge(loaded, Node(id=1, metrics={"accuracy": 60.0}), record(1, 22.0), seed)
+    assert kept.gap == pytest.approx(1 / 3) and not kept.overfit  # +30 searched, +20 held-out
+    lost = judge(loaded, Node(id=2, metrics={"accuracy": 60.0}), record(2, 5.0), seed)
+    assert lost.gap == pytest.approx(0.9) and lost.overfit  # +30 searched, +3 held-out

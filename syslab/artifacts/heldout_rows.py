@@ -66,8 +66,8 @@ class HeldoutRecord(BaseModel):
         if self.heldout_value is None:
             return f"node {self.node_id}: held-out evaluation failed ({self.failure_kind}: {self.failure_message})"
         unit = "relative" if self.relative else "absolute"
-        if self.against == "seed":
-            unit = "seed-relative"
+        if self.against in ("seed", "gain"):
+            unit = "seed-relative" if self.against == "seed" else "share of the gain over the seed"
         gap = "-" if self.gap is None else f"{self.gap:.4g}"
         search = "-" if self.search_value is None else f"{self.search_value:.6g}"
         return (
