@@ -86,7 +86,9 @@ def judge(task: Task, node: Node, record: HeldoutRecord, seed: HeldoutRecord | N
             record.gap = _seed_gap(spec.against, direction, record)
         else:
             record.gap = shortfall(spec, direction, record.search_value, record.heldout_value)
-    record.overfit = record.heldout_value is None or (record.gap is not None and record.gap > spec.tolerance)
+    # A failed held-out evaluation is overfit; a valid one without the primary metric (a kernel
+    # checked for correctness only, without a GPU) is not comparable, and not a gap.
+    record.overfit = not record.valid or (record.gap is not None and record.gap > spec.tolerance)
     return record
 
 

@@ -134,7 +134,7 @@ def _print_claims(console: Console, run_dir: Path) -> None:
 def _heldout_cell(record: HeldoutRecord | None) -> str:
     if record is None:
         return "-"
-    if record.heldout_value is None:
+    if not record.valid:
         return "[red]failed[/]"
     return f"[red]{_fmt(record.heldout_value)} overfit[/]" if record.overfit else _fmt(record.heldout_value)
 

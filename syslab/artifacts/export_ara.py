@@ -70,8 +70,10 @@ def _claim_statement(c: Claim, best: Node | None, seed: Node | None, proposer: s
 def _heldout_cells(record: HeldoutRecord | None) -> str:
     if record is None:
         return " | |"
-    if record.heldout_value is None:
+    if not record.valid:
         return f" failed ({record.failure_kind}) | |"
+    if record.heldout_value is None:
+        return " valid, no primary metric | |"
     gap = "" if record.gap is None else f"{record.gap:.4g}"
     return f" {record.heldout_value:.6g}{' (overfit)' if record.overfit else ''} | {gap} |"
 

@@ -63,8 +63,10 @@ class HeldoutRecord(BaseModel):
 
     def describe(self) -> str:
         """One line: search value beside held-out value and the gap."""
-        if self.heldout_value is None:
+        if not self.valid:
             return f"node {self.node_id}: held-out evaluation failed ({self.failure_kind}: {self.failure_message})"
+        if self.heldout_value is None or self.search_value is None:
+            return f"node {self.node_id}: no {self.metric} to compare (held-out ran, e.g. correctness only)"
         unit = "relative" if self.relative else "absolute"
         if self.against in ("seed", "gain"):
             unit = "seed-relative" if self.against == "seed" else "share of the gain over the seed"

@@ -54,7 +54,9 @@ CHECKS_NOTE = (
 class _Reference:
     """What the task's reference.py provides."""
 
-    def __init__(self, module: Any, path: Path, interpreter: bool) -> None:
+    def __init__(
+        self, module: Any, path: Path, interpreter: bool, shape_sets: dict[str, Any] | None = None
+    ) -> None:
         for attr in ("Model", "get_inputs", "get_init_inputs"):
             if not hasattr(module, attr):
                 raise InvalidOutput(f"{path}: reference defines no {attr}")
@@ -62,7 +64,11 @@ class _Reference:
         self.get_inputs = module.get_inputs
         self.get_init_inputs = module.get_init_inputs
         field = "CPU_SHAPES" if interpreter else "SHAPES"
-        shapes = list(getattr(module, field, None) or getattr(module, "SHAPES", None) or [{}])
+        # shape_sets (a held-out evaluation's other shapes) stand in for the module's lists.
+        listed = (
+            shape_sets if shape_sets is not None else {k: getattr(module, k, None) for k in (field, "SHAPES")}
+        )
+        shapes = list(listed.get(field) or listed.get("SHAPES") or [{}])
         self.skipped: list[str] = []
         self.shapes: list[dict[str, Any]] = []
         for shape in shapes:
@@ -92,10 +98,12 @@ def evaluate_kernel(
     mode: str | None = None,
     require_triton: bool = True,
     compile_reference: bool = True,
+    shapes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a candidate kernel program against a reference; raise CandidateRejected on failure.
 
     mode: "gpu", "interpreter" or None (auto: gpu when CUDA is available here).
+    shapes: {"SHAPES": [...], "CPU_SHAPES": [...]} instead of the reference's own (held-out shapes).
     Returns metrics: correct, correctness_only, trials, and on a GPU speedup (primary),
     speedup_compile, runtime_us (median), spread (IQR/median), ref_runtime_us, suspicious.
     """
@@ -112,7 +120,8 @@ def evaluate_kernel(
     interpreter = mode == "interpreter"
     device = torch.device("cpu" if interpreter else "cuda")
     ref_path = Path(reference_path)
-    ref = _Reference(load_module(ref_path, f"syslab_reference_{os.urandom(6).hex()}"), ref_path, interpreter)
+    module = load_module(ref_path, f"syslab_reference_{os.urandom(6).hex()}")
+    ref = _Reference(module, ref_path, interpreter, shapes)
     init_inputs = list(ref.get_init_inputs())
     init_seed = int.from_bytes(os.urandom(4), "little")
     torch.manual_seed(init_seed)

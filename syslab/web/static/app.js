@@ -353,7 +353,7 @@
       const ht = el("table", { id: "panel-heldout" });
       ht.append(el("tr", {}, ...["", "search", "held-out", "gap", "tolerance", "verdict"].map((t) => el("th", { text: t }))));
       for (const r of d.heldout) {
-        const held = r.heldout_value === null ? `failed (${r.failure_kind}: ${r.failure_message})` : C.nice(r.heldout_value);
+        const held = !r.valid ? `failed (${r.failure_kind}: ${r.failure_message})` : r.heldout_value === null ? "valid, no primary metric" : C.nice(r.heldout_value);
         ht.append(el("tr", {}, el("th", { text: `${r.metric} (${r.origin})` }), el("td", { text: r.search_value === null ? "—" : C.nice(r.search_value) }),
           el("td", { text: held }), el("td", { text: r.gap === null ? "—" : C.nice(r.gap) }),
           el("td", { text: `${r.tolerance} ${r.relative ? "relative" : "absolute"}` }),
