@@ -344,6 +344,25 @@ def doctor() -> None:
     typer.echo(format_report(run_checks()))
 
 
+@app.command("config")
+def config_cmd(
+    schema: bool = typer.Option(False, "--schema", help="Print the JSON schema."),
+    of: str = typer.Option("run", "--of", help="run (a run config: --config / --set) | task (task.toml)."),
+) -> None:
+    """The settings reference: docs/config.md and docs/tasks.md, or the JSON schema (--schema)."""
+    import json
+
+    from syslab.reference import config_reference, task_reference
+    from syslab.reference import schema as json_schema
+
+    if of not in ("run", "task"):
+        _fail(SyslabError(f"--of {of!r}: expected run or task"))
+    if schema:
+        typer.echo(json.dumps(json_schema(of), indent=2))
+    else:
+        typer.echo(config_reference() if of == "run" else task_reference())
+
+
 image_app = typer.Typer(
     no_args_is_help=True, help="Container images for the docker sandbox (no registry needed)."
 )

@@ -27,24 +27,26 @@ class BudgetConfig(BaseModel):
     """Stop conditions; None means 'use the task's default' (evaluations) or 'no limit'."""
 
     model_config = ConfigDict(extra="forbid")
-    evaluations: int | None = Field(None, ge=1)
-    wall_time_s: float | None = Field(None, gt=0)
-    cost_usd: float | None = Field(None, ge=0)
-    tokens: int | None = Field(None, ge=0)
+    evaluations: int | None = Field(None, ge=1)  # evaluations, the seed's included (None: the task's)
+    wall_time_s: float | None = Field(None, gt=0)  # seconds after which no new proposal is made
+    cost_usd: float | None = Field(
+        None, ge=0
+    )  # LLM spend (USD, from the models' prices) that stops proposals
+    tokens: int | None = Field(None, ge=0)  # LLM tokens (prompt + completion) that stop proposals
     max_attempts_factor: float = Field(3.0, ge=1.0)  # proposals (incl. failed) <= factor * evaluations
 
 
 class SandboxConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    backend: Literal["process", "docker"] = "process"
-    image: str | None = None
+    backend: Literal["process", "docker"] = "process"  # where candidates run (see README: Sandbox)
+    image: str | None = None  # docker backend: image for every task that names none
 
 
 class ExecutorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["local", "ray"] = "local"
-    workers: int = Field(1, ge=1)
-    ray_address: str | None = None
+    kind: Literal["local", "ray"] = "local"  # local process pool, or a Ray cluster (docs/ray.md)
+    workers: int = Field(1, ge=1)  # evaluations in parallel
+    ray_address: str | None = None  # an existing cluster (ray://host:10001 or host:6379); None starts one
 
 
 class PipelineConfig(BaseModel):
@@ -71,16 +73,17 @@ def _llm_default() -> Any:
 
 class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-    seed: int = 0
+    seed: int = 0  # the run's random seed (same seed + same LLM answers = same run)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    # auto: llm when an endpoint is configured, else mutate (the offline proposer)
     proposer: Literal["auto", "llm", "local", "mutate", "replay"] = "auto"
     analyst_every: int = Field(10, ge=0)  # evaluations between analyst notes; 0 = never
-    out: Path = Path("runs")
-    run_name: str | None = None
-    progress: bool = True
+    out: Path = Path("runs")  # the run directory is made inside it
+    run_name: str | None = None  # the run directory's name (default: task-time-seed)
+    progress: bool = True  # the live progress line
     replay: Path | None = None  # a finished run whose LLM exchanges are replayed
     search: dict[str, Any] = Field(default_factory=dict)
     llm: dict[str, Any] = Field(default_factory=dict)

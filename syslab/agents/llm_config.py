@@ -21,10 +21,10 @@ class ModelSpec(BaseModel):
     """One model of the ensemble; prices in USD per million tokens (0 = free/unknown)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1)
-    weight: float = Field(1.0, gt=0)
-    price_in_per_mtok: float = Field(0.0, ge=0)
-    price_out_per_mtok: float = Field(0.0, ge=0)
+    name: str = Field(min_length=1)  # the model name the endpoint knows
+    weight: float = Field(1.0, gt=0)  # share of proposals (the ensemble samples by weight)
+    price_in_per_mtok: float = Field(0.0, ge=0)  # USD per million prompt tokens
+    price_out_per_mtok: float = Field(0.0, ge=0)  # USD per million completion tokens
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         return (prompt_tokens * self.price_in_per_mtok + completion_tokens * self.price_out_per_mtok) / 1e6
@@ -39,15 +39,16 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(120.0, gt=0)  # per HTTP attempt
     max_retries: int = Field(4, ge=0)  # retries after the first attempt
     backoff_s: float = Field(1.0, ge=0)  # first retry delay; doubles each retry, with jitter
-    backoff_max_s: float = Field(30.0, ge=0)
+    backoff_max_s: float = Field(30.0, ge=0)  # cap on one retry's wait
     retry_after_max_s: float = Field(120.0, ge=0)  # cap on a server's Retry-After
     concurrency: int = Field(4, ge=1)  # calls in flight at once
-    temperature: float = Field(0.7, ge=0, le=2)
-    max_tokens: int = Field(4096, ge=16)
+    temperature: float = Field(0.7, ge=0, le=2)  # sampling temperature of proposals
+    max_tokens: int = Field(4096, ge=16)  # completion limit per request
+    # SEARCH/REPLACE edits, whole rewrites, or chosen by the size of the evolvable block
     diff_mode: Literal["diff", "rewrite", "auto"] = "auto"
     ucb_c: float = Field(1.0, ge=0)  # exploration strength of the model bandit
     max_code_chars: int = Field(12000, ge=500)  # per program shown in a prompt
-    max_inspirations: int = Field(3, ge=0)
+    max_inspirations: int = Field(3, ge=0)  # other programs shown in a prompt
 
     @model_validator(mode="after")
     def _unique_models(self) -> LLMSettings:

@@ -43,7 +43,7 @@ class SearchSettings(BaseModel):
     power_law_alpha: float = Field(1.0, ge=0.0)  # weight of rank r (1 = best) is r ** -alpha
     sigmoid_lambda: float = Field(6.0, gt=0.0)  # steepness over the pool's normalised score range
     sigmoid_midpoint: float | None = None  # raw score at weight 0.5; None = median of the pool
-    tournament_size: int = Field(3, ge=1)
+    tournament_size: int = Field(3, ge=1)  # members per tournament (selection = tournament)
     exploration_ratio: float = Field(0.2, ge=0.0, le=1.0)  # parent uniform from the island
     exploitation_ratio: float = Field(0.3, ge=0.0, le=1.0)  # parent from the island's elites
     # The rest (1 - exploration - exploitation): configured selection over the whole island.
@@ -54,8 +54,8 @@ class SearchSettings(BaseModel):
 
     # MAP-Elites grid: built-ins "code_length", "diversity", or any evaluator metric name.
     feature_dimensions: list[str] = Field(default_factory=lambda: ["code_length", "diversity"])
-    feature_bins: int | dict[str, int] = 10
-    feature_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    feature_bins: int | dict[str, int] = 10  # bins per dimension (one number, or per name)
+    feature_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)  # fixed (lo, hi) per metric
 
     # Multi-objective: metric names whose directions come from the task; [] = no Pareto front.
     pareto_metrics: list[str] = Field(default_factory=list)
@@ -66,11 +66,11 @@ class SearchSettings(BaseModel):
     # Estimated Jaccard at or above which a candidate counts as a near-duplicate; 1.0 = off (default:
     # minimal edits, which mutation and SEARCH/REPLACE diffs make by design, would be rejected).
     near_duplicate_threshold: float = Field(1.0, gt=0.0, le=1.0)
-    novelty_backend: Literal["minhash", "embedding"] = "minhash"
-    embedding_model: str = "text-embedding-3-small"
+    novelty_backend: Literal["minhash", "embedding"] = "minhash"  # how similarity is estimated
+    embedding_model: str = "text-embedding-3-small"  # novelty_backend = embedding: the model
     max_duplicate_retries: int = Field(2, ge=0)  # re-asks of the proposer before recording a duplicate
-    minhash_perms: int = Field(64, ge=8)
-    minhash_bands: int = Field(16, ge=1)
+    minhash_perms: int = Field(64, ge=8)  # MinHash permutations per signature
+    minhash_bands: int = Field(16, ge=1)  # LSH bands (a divisor of minhash_perms)
     shingle_size: int = Field(3, ge=1)  # tokens per shingle
     novelty_index_size: int = Field(20_000, ge=1)  # signatures kept for near-duplicate lookup (oldest go)
 
