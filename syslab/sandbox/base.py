@@ -20,10 +20,10 @@ class Limits(BaseModel):
     max_scratch_mb: int = 256  # all files in its scratch dir together (a tmpfs where the host allows)
     max_open_files: int = 256
     # Tasks, threads included: the kernel counts each thread against RLIMIT_NPROC (and a cgroup's
-    # pids.max), so this is also the thread budget. 512 lets thread pools run (64 did not: a
-    # ThreadPoolExecutor plus BLAS threads hit it) and still stops a fork bomb; every task's
-    # memory counts against memory_mb.
-    max_processes: int = 512
+    # pids.max), so this is the thread budget too. 256 lets thread pools run (64 did not: 100
+    # threads failed with "can't start new thread"; RLIMIT_AS allows ~130 threads per 2 GB anyway)
+    # and still stops a fork bomb before it fills a 512 MB memory limit.
+    max_processes: int = 256
     network: bool = False
     gpu: bool = False
     cpus: list[int] | None = None  # pin the command to these CPUs (None: wherever the host runs it)
