@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import shutil
 import statistics
@@ -97,6 +98,8 @@ def run_scale(n: int, root: Path) -> dict[str, float]:
 def compare_git(root: Path, count: int = 300) -> None:
     """Per-commit cost (blob + tree + commit) of the ways one could write candidate commits."""
     from gitdb import IStream, LooseObjectDB
+    from gitdb.base import OStream
+    from gitdb.pack import PackEntity
 
     from syslab.artifacts.gitrepo import CodeRepo, program_commit
     from syslab.artifacts.store import FLUSH_NODES
@@ -133,6 +136,34 @@ def compare_git(root: Path, count: int = 300) -> None:
             packed.write_pack(batch)
 
     timed(f"one pack per {FLUSH_NODES} commits (syslab)", batched, count)
+
+    gitdb_packs = CodeRepo.init(root / "gitdbpack.git").objects / "pack"
+    gitdb_packs.mkdir(parents=True, exist_ok=True)
+
+    def write_gitdb_pack(objects: list[tuple[str, bytes, bytes]], n: int) -> None:
+        # gitdb names neither file: write temporaries, then rename both as CodeRepo.write_pack does.
+        tmp_pack, tmp_idx = gitdb_packs / f"tmp-{n}.pack", gitdb_packs / f"tmp-{n}.idx"
+        streams = [
+            OStream(bytes.fromhex(sha), kind, len(data), io.BytesIO(data)) for sha, kind, data in objects
+        ]
+        with open(tmp_pack, "wb") as pack, open(tmp_idx, "wb") as idx:
+            pack_sha, _ = PackEntity.write_pack(streams, pack.write, idx.write, object_count=len(streams))
+        os.replace(tmp_pack, gitdb_packs / f"pack-{pack_sha.hex()}.pack")
+        os.replace(tmp_idx, gitdb_packs / f"pack-{pack_sha.hex()}.idx")
+
+    def batched_gitdb(k: int) -> None:
+        parent, batch, n = None, [], 0
+        for i in range(k):
+            objects = program_commit(SEED + f"# {i}\n", parent, f"node {i}", 1.0)
+            batch += objects
+            parent = objects[-1][0]
+            if len(batch) >= 3 * FLUSH_NODES:
+                write_gitdb_pack(batch, n := n + 1)
+                batch = []
+        if batch:
+            write_gitdb_pack(batch, n + 1)
+
+    timed(f"one gitdb PackEntity.write_pack per {FLUSH_NODES} commits", batched_gitdb, count)
 
     CodeRepo.init(root / "gitdb.git")
     db = LooseObjectDB(str(root / "gitdb.git" / "objects"))
