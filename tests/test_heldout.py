@@ -210,3 +210,21 @@ def test_gap_as_share_of_the_gain_over_the_seed(tmp_path: Path) -> None:
     assert kept.gap == pytest.approx(1 / 3) and not kept.overfit  # +30 searched, +20 held-out
     lost = judge(loaded, Node(id=2, metrics={"accuracy": 60.0}), record(2, 5.0), seed)
     assert lost.gap == pytest.approx(0.9) and lost.overfit  # +30 searched, +3 held-out
+
+
+def test_claim_numbers_follow_repeated_measurements() -> None:
+    """A node re-measured for noise (syslab.contest's record) gives its claim n, mean and interval;
+    review flags a claim whose interval is not the recorded one."""
+    from syslab.artifacts.heldout_claims import attach_numbers
+    from syslab.artifacts.logic import Claim
+    from syslab.artifacts.review_numbers import claim_problems
+    from syslab.artifacts.schema import Node
+
+    summary = {"n": 3, "mean": 1.2, "ci95": [1.0, 1.4], "values": [1.1, 1.2, 1.3]}
+    node = Node(id=4, metrics={"speed": 1.2}, data={"repeats": {"n": 3, "metrics": {"speed": summary}}})
+    claim = Claim(id="C-best", statement="s", metric="speed", value=1.2, subject=4, node_ids=[4])
+    attach_numbers(claim, node)
+    assert (claim.n, claim.mean, claim.interval) == (3, 1.2, [1.0, 1.4])
+    assert claim_problems(claim, {4: node}, {}) == []
+    claim.interval = [0.9, 1.4]
+    assert any("states interval" in p for p in claim_problems(claim, {4: node}, {}))

@@ -1,9 +1,9 @@
 """The numbers behind a claim: how many measurements, their mean and interval, and the held-out score.
 
-A node measured once has n = 1 and no interval. A node re-measured for noise (the loop's repeated
-measurements, kept under `node.data["repeats"]`) has n, the mean and the confidence interval
-recorded there; this module reads them in the shapes the recorder writes: one summary for the
-primary metric ({"n", "mean", "ci" | "interval" | "low"/"high", "values"}), or one per metric
+A node measured once has n = 1 and no interval. A node re-measured for noise (syslab.contest:
+`node.data["repeats"]["metrics"][metric]` = {"n", "mean", "ci95", "values"}) has n, the mean and
+the 95% interval recorded there, read as recorded, not re-derived. Other shapes are read too:
+one summary ({"n", "mean", "ci" | "interval" | "low"/"high", "values"}), one per metric
 ({metric: summary}), or a plain list of values.
 """
 
@@ -27,7 +27,7 @@ class Measured(BaseModel):
 
 
 def _interval(summary: dict[str, Any]) -> list[float] | None:
-    ci = summary.get("ci", summary.get("interval"))
+    ci = summary.get("ci95", summary.get("ci", summary.get("interval")))
     if isinstance(ci, (list, tuple)) and len(ci) == 2:
         return [float(ci[0]), float(ci[1])]
     if isinstance(ci, dict) and "low" in ci and "high" in ci:
@@ -49,7 +49,9 @@ def _from_values(values: list[float]) -> Measured:
 def measured(node: Node, metric: str) -> Measured | None:
     """The node's measurement of `metric`: repeated (n > 1) where recorded, else its one value."""
     rep = node.data.get(REPEATS_KEY)
-    if isinstance(rep, dict) and isinstance(rep.get(metric), (dict, list)):
+    if isinstance(rep, dict) and isinstance(rep.get("metrics"), dict):  # syslab.contest's record
+        rep = rep["metrics"].get(metric)
+    elif isinstance(rep, dict) and isinstance(rep.get(metric), (dict, list)):
         rep = rep[metric]
     if isinstance(rep, list) and rep and all(isinstance(v, (int, float)) for v in rep):
         return _from_values([float(v) for v in rep])
