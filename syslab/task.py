@@ -103,11 +103,11 @@ class HeldoutSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     entry: str  # "file.py:function"
-    tolerance: float = Field(0.1, ge=0)
-    relative: bool = True
-    against: Literal["search", "seed", "gain"] = "search"
-    top_k: int = Field(3, ge=1)
-    timeout_s: float | None = Field(None, gt=0)
+    tolerance: float = Field(0.1, ge=0)  # the largest gap that is not overfitting (see against)
+    relative: bool = True  # against = "search": the gap as a fraction of the search value
+    against: Literal["search", "seed", "gain"] = "search"  # what the held-out value is compared with
+    top_k: int = Field(3, ge=1)  # the best candidates by search score scored held-out (and the seed)
+    timeout_s: float | None = Field(None, gt=0)  # the held-out evaluation's limit (default sandbox.timeout_s)
     description: str = ""  # which data the split holds (shown in reports, never to agents)
 
 
