@@ -155,7 +155,7 @@ def print_heldout(console: Console, records: list[HeldoutRecord]) -> None:
             _fmt(r.search_value),
             _fmt(r.heldout_value) + failure,
             _fmt(r.gap),
-            f"{r.tolerance:g} {'rel' if r.relative else 'abs'}",
+            f"{r.tolerance:g} " + (r.against if r.against != "search" else "rel" if r.relative else "abs"),
             verdict,
             r.origin,
         )

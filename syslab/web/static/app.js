@@ -356,7 +356,7 @@
         const held = !r.valid ? `failed (${r.failure_kind}: ${r.failure_message})` : r.heldout_value === null ? "valid, no primary metric" : C.nice(r.heldout_value);
         ht.append(el("tr", {}, el("th", { text: `${r.metric} (${r.origin})` }), el("td", { text: r.search_value === null ? "—" : C.nice(r.search_value) }),
           el("td", { text: held }), el("td", { text: r.gap === null ? "—" : C.nice(r.gap) }),
-          el("td", { text: `${r.tolerance} ${r.relative ? "relative" : "absolute"}` }),
+          el("td", { text: `${r.tolerance} ${r.against && r.against !== "search" ? "vs seed (" + r.against + ")" : r.relative ? "relative" : "absolute"}` }),
           el("td", { class: r.overfit ? "bad" : "good", text: r.overfit ? "overfit" : "holds" })));
       }
       panel.append(section("panel-heldout-section", "held-out evaluation", true, ht));
