@@ -129,6 +129,7 @@ class Engine:
             task_description=self.task.spec.description,
             primary_metric=self.task.primary_metric,
             metric_directions={k: m.direction.value for k, m in self.task.spec.metrics.items()},
+            metric_units={k: m.unit for k, m in self.task.spec.metrics.items()},
             parent=self.view(parent),
             inspirations=[self.view(self.store.get_node(i)) for i in slot.inspiration_ids],
             recent_failures=list(self.recent_failures),

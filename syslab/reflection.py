@@ -23,6 +23,8 @@ def run_analysis(run: Any) -> Node | None:
         task_name=run.task.name,
         task_description=run.task.spec.description,
         primary_metric=run.task.primary_metric,
+        metric_directions={k: m.direction.value for k, m in run.task.spec.metrics.items()},
+        metric_units={k: m.unit for k, m in run.task.spec.metrics.items()},
         recent=[
             eng.view(n, with_code=n.kind != NodeKind.analysis and n.commit is not None) for n in recent_nodes
         ],

@@ -35,6 +35,7 @@ class ProposalRequest(BaseModel):
     task_description: str
     primary_metric: str
     metric_directions: dict[str, str]  # metric -> "maximize" | "minimize"
+    metric_units: dict[str, str] = Field(default_factory=dict)  # metric -> unit (task.toml), "" if none
     parent: CandidateView
     inspirations: list[CandidateView] = Field(default_factory=list)
     recent_failures: list[CandidateView] = Field(default_factory=list)
@@ -68,6 +69,8 @@ class AnalysisRequest(BaseModel):
     task_name: str
     task_description: str
     primary_metric: str
+    metric_directions: dict[str, str] = Field(default_factory=dict)  # as in ProposalRequest
+    metric_units: dict[str, str] = Field(default_factory=dict)
     recent: list[CandidateView]  # the candidates since the last analysis, in order
     best: CandidateView | None = None
     failure_counts: dict[str, int] = Field(default_factory=dict)

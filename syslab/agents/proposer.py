@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from syslab import metric_text
 from syslab.agents.base import CandidateView, Proposal, ProposalRequest
 from syslab.agents.diffs import DiffError, apply_response
 from syslab.agents.ensemble import Ensemble
@@ -29,7 +30,7 @@ STDERR_TAIL_CHARS = 2000
 
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(PROMPTS_DIR)),
         undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not an empty string
         autoescape=False,
@@ -37,6 +38,11 @@ def _env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # Metrics in their own units and direction (a minimised metric's score is its negation).
+    env.filters["metric"] = lambda value, unit="": metric_text.fmt(value, unit, digits=6)
+    env.globals["from_score"] = metric_text.from_score
+    env.globals["better"] = metric_text.better
+    return env
 
 
 def render_prompt(template: str, **context: Any) -> str:
@@ -69,6 +75,7 @@ def build_messages(request: ProposalRequest, settings: LLMSettings) -> Messages:
         task_description=request.task_description.strip(),
         primary_metric=request.primary_metric,
         metric_directions=request.metric_directions,
+        units=request.metric_units,
         parent=_view(request.parent),
         parent_code=request.parent.code.rstrip("\n"),  # shown whole: SEARCH text is copied from it
         recent_failures=[_view(f) for f in request.recent_failures],

@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from syslab import metric_text
 from syslab.agents.base import AnalysisNotes, AnalysisRequest, CandidateView
 from syslab.agents.llm import ChatClient, LLMError
 from syslab.agents.llm_config import LLMSettings
@@ -34,10 +35,6 @@ def failure_signature(kind: str, message: str | None) -> str:
     first = re.sub(r"0x[0-9a-fA-F]+|\d+(\.\d+)?", "N", first)
     first = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", first)
     return f"{kind}: {first[:100]}".rstrip(": ")
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
 
 
 class HeuristicAnalyst:
@@ -87,11 +84,15 @@ class HeuristicAnalyst:
         n = len(request.recent)
         n_failed = sum(len(v) for v in clusters.values())
         hypotheses: list[str] = []
+        direction = request.metric_directions.get(request.primary_metric, "maximize")
+        unit = request.metric_units.get(request.primary_metric, "")
         if gains:
             best_gain = max(gains, key=lambda i: gains[i])
+            new = next(c.score for c in request.recent if c.node_id == best_gain)
+            moved = metric_text.change(new, new - gains[best_gain], direction, unit, digits=6)  # type: ignore[operator]
             hypotheses.append(
-                f"The change in node {best_gain} (+{_fmt(gains[best_gain])} over its reference) moves "
-                f"{request.primary_metric} in the right direction; refining it further may help."
+                f"The change in node {best_gain} improves {request.primary_metric} over its reference ({moved}; "
+                f"{metric_text.better(direction)}); refining it further may help."
             )
         if n and n_failed * 2 > n:
             top = max(clusters, key=lambda k: len(clusters[k]))
@@ -107,7 +108,12 @@ class HeuristicAnalyst:
 
         guidance: list[str] = []
         if request.best is not None and request.best.score is not None:
-            guidance.append(f"Build on node {request.best.node_id} (best score {_fmt(request.best.score)}).")
+            best_value = metric_text.fmt(
+                metric_text.from_score(request.best.score, direction), unit, digits=6
+            )
+            guidance.append(
+                f"Build on node {request.best.node_id} (best {request.primary_metric} {best_value})."
+            )
         for d in dead_ends[:5]:
             guidance.append(f"Avoid {d['idea']} (nodes {d['node_ids'][:6]}).")
         if clusters:
@@ -192,6 +198,8 @@ class LLMAnalyst:
             task_name=request.task_name,
             task_description=request.task_description.strip(),
             primary_metric=request.primary_metric,
+            direction=request.metric_directions.get(request.primary_metric, "maximize"),
+            unit=request.metric_units.get(request.primary_metric, ""),
             best=best,
             recent=request.recent,
             facts=facts,

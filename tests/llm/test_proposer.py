@@ -142,3 +142,17 @@ def test_same_seed_same_model_choice_and_bandit_observe(server, make_settings):
     clone = proposer(settings)
     clone.load_state(prop.state())
     assert clone.propose(request(seed=2)).model == prop.propose(request(seed=2)).model
+
+
+def test_prompt_shows_a_minimised_metric_in_its_own_units(make_settings):
+    """The LLM is told 'mean_completion: 12.5 s (lower is better)', never the negated score -12.5."""
+    req = request(
+        metric_units={"mean_completion": "s"},
+        inspirations=[CandidateView(node_id=3, code=PROGRAM, score=-13.0, metrics={"mean_completion": 13.0})],
+    )
+    user = build_messages(req, make_settings())[1]["content"]
+    assert "- mean_completion: minimize (lower is better), in s" in user
+    assert "mean_completion: 12.5 s (lower is better)" in user
+    assert "Metrics: mean_completion=12.5 s" in user
+    assert "## node 3, mean_completion 13 s" in user
+    assert "-12.5" not in user and "-13" not in user and "Score:" not in user

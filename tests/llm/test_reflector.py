@@ -34,6 +34,8 @@ def analysis_request() -> AnalysisRequest:
         task_name="toy",
         task_description="Order jobs.",
         primary_metric="mean_completion",
+        metric_directions={"mean_completion": "minimize"},
+        metric_units={"mean_completion": "s"},
         recent=recent,
         best=cv(7, score=-9.0),
         failure_counts={"runtime": 2, "timeout": 1},
@@ -48,8 +50,10 @@ def test_heuristic_notes_follow_the_records():
     ideas = {d["idea"]: d["node_ids"] for d in notes.dead_ends}
     assert any(ids == [4, 5] and "IndexError" in idea for idea, ids in ideas.items())
     assert not any(6 in ids for ids in ideas.values())
-    assert "node 2" in notes.hypotheses[0] and "+2" in notes.hypotheses[0]
-    assert "Build on node 7" in notes.guidance and "runtime (2x)" in notes.guidance
+    # In the metric's own terms: a minimised time that fell from 12 s to 10 s, not "+2" in score.
+    assert "node 2" in notes.hypotheses[0] and "12 s -> 10 s" in notes.hypotheses[0]
+    assert "lower is better" in notes.hypotheses[0] and "-1" not in notes.hypotheses[0]
+    assert "Build on node 7 (best mean_completion 9 s)" in notes.guidance and "runtime (2x)" in notes.guidance
 
 
 def test_heuristic_without_parent_info_uses_running_best_and_flags_failing_majority():
