@@ -113,7 +113,7 @@ def published_score(checkout: Path, problem: str, framework: str) -> tuple[float
 
 
 def with_timeout(task: Task, timeout_s: float) -> Task:
-    """The task with its main evaluation (and no stage) allowed more than `timeout_s` seconds."""
+    """The task with its main evaluation allowed `timeout_s` seconds, and no cascade stage more."""
     spec = task.spec
     stages = [
         s.model_copy(update={"timeout_s": min(s.timeout_s or timeout_s, timeout_s)}) for s in spec.stages

@@ -198,3 +198,20 @@ def test_a_forking_candidate_is_still_bounded(tmp_path):
     limit = Limits().max_processes
     assert 0 < forked < limit  # unbounded, it would have reached all 1,500 attempts
     assert row.status == "ok", row.notes  # the candidate itself went on answering
+
+
+def test_cli_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from syslab.cli import app
+
+    out = tmp_path / "out"
+    args = ["reproduce", "adrs", "--leaderboard", str(MINI), "--problems", "prism", "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--timeout", "45"])
+    assert result.exit_code == 0, result.output
+    assert "skipped (no syslab task): multiagent_system" in result.output
+    with open(out / "leaderboard.csv") as f:
+        records = list(csv.DictReader(f))
+    assert len(records) == 5 and {r["timeout_s"] for r in records} == {"45"}  # --timeout wins
+    missing = CliRunner().invoke(app, ["reproduce", "adrs", "--leaderboard", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no solutions/ directory" in missing.output
