@@ -169,7 +169,8 @@ def evaluate_solution(
     if result.ok:
         row.syslab = result.score
         if staged.left_out:
-            row.notes = one_line(f"not staged (over 1 MiB): {', '.join(staged.left_out)}")
+            names = ", ".join(Path(f).name for f in staged.left_out)
+            row.notes = one_line(f"not staged (over 1 MiB): {names}")
     else:
         failure = result.failure
         row.status = failure.kind.value if failure else "invalid"
