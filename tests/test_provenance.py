@@ -143,7 +143,7 @@ def test_exports_carry_the_verification(runs: dict, mode: str, tmp_path: Path) -
     crate = export_rocrate(run_dir, tmp_path / "crate")
     assert check_rocrate(crate) == []
     graph = {e["@id"]: e for e in json.loads((crate / METADATA_FILE).read_text())["@graph"]}
-    assert graph["./"]["additionalProperty"] == [{"@id": "#scores-verified"}]
+    assert graph["./"]["additionalProperty"] == {"@id": "#scores-verified"}
     prop = graph["#scores-verified"]
     assert prop["@type"] == "PropertyValue" and prop["value"] is verified
     assert (SHARED_WORDS in graph["./"]["description"]) is not verified

@@ -9,10 +9,16 @@ Layout of the crate directory:
     logic.yaml, manifest.json  the run's scientific logic and environment, copied
 
 Each evaluation is one `CreateAction`: `instrument` the task's evaluator (a SoftwareApplication),
-`object` the candidate file, `result` the result file and evidence files, `startTime`/`endTime`,
-`actionStatus` CompletedActionStatus or FailedActionStatus with `error` naming the failure.
+`object` the candidate file, `result` the result file and evidence files, `startTime`/`endTime`
+(ISO 8601 to the millisecond), `actionStatus` CompletedActionStatus or FailedActionStatus with
+`error` naming the failure, a `description`, and `agent` the syslab run (an Organization: the
+profile wants a Person or Organization, and syslab records no person as a run's operator).
+Single values are written as values, not one-element arrays (RO-Crate 1.1 JSON-LD). Every File
+has an `encodingFormat`; the license is a contextual entity; the root names an author and a
+publisher. The whole is checked with roc-validator (profiles ro-crate-1.1 and
+process-run-crate-0.5, recommended severity) in tests/artifacts/test_export_rocrate_validator.py.
 Candidates rejected before evaluation (duplicates, unparsable edits) are files of the crate but
-not actions. `check_rocrate` validates a crate's structure and the profile's required properties.
+not actions. `rocrate_checks.check_rocrate` validates a crate's structure and the profile's required properties.
 Whether the scores are verified (split mode) is a PropertyValue of the root (`#scores-verified`),
 said again in the root's and the evaluator's descriptions and in every results/ file.
 """
@@ -24,17 +30,28 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from syslab.artifacts.provenance import provenance
+from syslab.artifacts.rocrate_checks import (
+    COMPLETED,
+    FAILED,
+    METADATA_FILE,
+    PROCESS_PROFILE,
+    ROCRATE_CONTEXT,
+    ROCRATE_SPEC,
+    check_rocrate,
+)
 from syslab.artifacts.schema import Node, NodeKind
 from syslab.artifacts.store import RunStore
 
-METADATA_FILE = "ro-crate-metadata.json"
-ROCRATE_CONTEXT = "https://w3id.org/ro/crate/1.1/context"
-ROCRATE_SPEC = "https://w3id.org/ro/crate/1.1"
-PROCESS_PROFILE = "https://w3id.org/ro/wfrun/process/0.5"
-COMPLETED = "http://schema.org/CompletedActionStatus"
-FAILED = "http://schema.org/FailedActionStatus"
+__all__ = ["COMPLETED", "FAILED", "METADATA_FILE", "PROCESS_PROFILE", "ROCRATE_CONTEXT", "check_rocrate"]
+LICENSE = "https://spdx.org/licenses/CC-BY-4.0"
+SYSLAB_AGENT = "#syslab"
+# The profile wants an http(s) @id for a SoftwareApplication. A task's evaluator has no web
+# address, so its @id is a name under the reserved .invalid domain (RFC 2606: never resolves),
+# made unique by the task's content hash; its `url` is where it ran (a file: URL).
+EVALUATOR_NAMESPACE = "https://syslab.invalid/evaluator/"
 
 # The subset of the RO-Crate 1.1 context this exporter uses (all schema.org terms), for offline
 # JSON-LD processing: the published context cannot be fetched without a network.
@@ -46,7 +63,7 @@ MINIMAL_CONTEXT: dict[str, Any] = {
                 "CreativeWork Dataset File SoftwareApplication CreateAction PropertyValue name description "
                 "about hasPart mentions instrument object result startTime endTime actionStatus "
                 "error datePublished license version softwareVersion encodingFormat contentSize "
-                "additionalProperty propertyID value identifier url"
+                "additionalProperty propertyID value identifier url agent author publisher Organization"
             ).split()
         },
         "File": "http://schema.org/MediaObject",
@@ -56,7 +73,26 @@ MINIMAL_CONTEXT: dict[str, Any] = {
 
 
 def _iso(t: float | None) -> str | None:
-    return datetime.fromtimestamp(t, timezone.utc).isoformat() if t else None
+    # Milliseconds and a +00:00 offset: the form the Process Run Crate profile's pattern accepts.
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds") if t else None
+
+
+def _one(items: list[Any]) -> Any:
+    """RO-Crate 1.1 writes a single value as itself, not as a one-element array."""
+    return items[0] if len(items) == 1 else items
+
+
+def _media_type(data: bytes) -> str:
+    """The evidence blob's media type, from its content (blobs are stored without names)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+    try:
+        json.loads(text)
+    except ValueError:
+        return "text/plain"
+    return "application/json"
 
 
 def _ref(i: str) -> dict[str, str]:
@@ -80,13 +116,34 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
     with RunStore.open(run_dir, readonly=True) as store:
         man = store.manifest
         prov = provenance(man)
+        evaluator_id = f"{EVALUATOR_NAMESPACE}{quote(man.task_name)}/{man.task_hash[:16]}"
+        heldout_id = f"{evaluator_id}/heldout"
+        task_url = Path(man.task_dir).as_uri() if Path(man.task_dir).is_absolute() else man.task_dir
         evaluator = {
-            "@id": "#evaluator",
+            "@id": evaluator_id,
             "@type": "SoftwareApplication",
             "name": f"{man.task_name} evaluator",
             "description": f"The evaluator of task {man.task_name} (task dir {man.task_dir}); "
-            f"{man.evaluation_mode} mode, scores {prov['verification_note']}",
+            f"{man.evaluation_mode} mode, scores {prov['verification_note']}. The @id names it by "
+            "the task's content hash and does not resolve; url is where it ran.",
             "softwareVersion": man.task_hash,
+            "url": task_url,
+        }
+        agent = {
+            "@id": SYSLAB_AGENT,
+            "@type": "Organization",
+            "name": "syslab",
+            "description": f"syslab {man.syslab_version}, the automated research framework that carried "
+            f"out run {man.run_id} on host {man.platform.get('hostname', '?')} and wrote this crate; "
+            "it records no person as the run's operator. Its url is the run's directory (syslab "
+            "has no web address).",
+            "url": run_dir.resolve().as_uri(),
+        }
+        license_entity = {
+            "@id": LICENSE,
+            "@type": "CreativeWork",
+            "name": "Creative Commons Attribution 4.0 International",
+            "identifier": "CC-BY-4.0",
         }
         verified = {
             "@id": "#scores-verified",
@@ -96,7 +153,7 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
             "value": man.verified,
             "description": prov["verification_note"],
         }
-        graph += [evaluator, verified]
+        graph += [evaluator, verified, agent, license_entity]
         blobs: set[str] = set()
         heldout = {}
         for record in store.heldout():
@@ -104,12 +161,13 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
         if heldout:
             graph.append(
                 {
-                    "@id": "#heldout-evaluator",
+                    "@id": heldout_id,
                     "@type": "SoftwareApplication",
                     "name": f"{man.task_name} held-out evaluator",
                     "description": "The task's held-out evaluation: data the search never saw, "
                     "run after the search on the best candidates",
                     "softwareVersion": man.task_hash,
+                    "url": task_url,
                 }
             )
         for node in store.nodes():
@@ -169,6 +227,7 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
                                 "name": f"{name} of node {node.id}",
                                 "identifier": f"sha256:{sha}",
                                 "contentSize": str(src.stat().st_size),
+                                "encodingFormat": _media_type(src.read_bytes()),
                             }
                         )
                         files.append(ev_id)
@@ -179,29 +238,45 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
                     _copy_blob(store, out, sha, f"held-out {name} of node {node.id}", blobs, graph, files)
                     for name, sha in sorted(record.evidence.items())
                 ]
-                graph.append(
-                    {
-                        "@id": f"#heldout-{record.id}",
-                        "@type": "CreateAction",
-                        "name": f"held-out evaluation of node {node.id} ({record.origin})",
-                        "instrument": _ref("#heldout-evaluator"),
-                        "object": [_ref(cand)] if code is not None else [],
-                        "result": [_ref(res_id), *(_ref(e) for e in held_ev if e)],
-                        "actionStatus": _ref(COMPLETED if record.valid else FAILED),
-                        "endTime": _iso(record.created_at),
-                    }
-                )
+                held_action: dict[str, Any] = {
+                    "@id": f"#heldout-{record.id}",
+                    "@type": "CreateAction",
+                    "name": f"held-out evaluation of node {node.id} ({record.origin})",
+                    "description": f"The held-out evaluator run on candidate {node.id}: "
+                    + (
+                        f"{record.failure_kind}"
+                        if not record.valid
+                        else f"held-out value {record.heldout_value}, gap {record.gap}"
+                    ),
+                    "agent": _ref(SYSLAB_AGENT),
+                    "instrument": _ref(heldout_id),
+                    "object": _one([_ref(cand)] if code is not None else []),
+                    "result": _one([_ref(res_id), *(_ref(e) for e in held_ev if e)]),
+                    "actionStatus": COMPLETED if record.valid else FAILED,
+                    "endTime": _iso(record.created_at),
+                }
+                if not record.valid:
+                    held_action["error"] = record.failure_kind or "failed"
+                graph.append(held_action)
                 actions.append(f"#heldout-{record.id}")
             if not _evaluated(node):
                 continue
+            outcome = (
+                f"failed ({node.failure_kind})"
+                if node.failure_kind
+                else f"score {node.score}, {', '.join(f'{k}={v:.6g}' for k, v in sorted(node.metrics.items()))}"
+            )
             action: dict[str, Any] = {
                 "@id": f"#evaluation-{node.id}",
                 "@type": "CreateAction",
                 "name": f"evaluate node {node.id}",
-                "instrument": _ref("#evaluator"),
-                "object": [_ref(cand)] if code is not None else [],
-                "result": [_ref(res_id), *(_ref(e) for e in ev_ids)],
-                "actionStatus": _ref(FAILED if node.failure_kind else COMPLETED),
+                "description": f"The task's evaluator run on {node.kind.value} candidate {node.id} "
+                f"(made by {node.operator or 'the task'}): {outcome}",
+                "agent": _ref(SYSLAB_AGENT),
+                "instrument": _ref(evaluator_id),
+                "object": _one([_ref(cand)] if code is not None else []),
+                "result": _one([_ref(res_id), *(_ref(e) for e in ev_ids)]),
+                "actionStatus": FAILED if node.failure_kind else COMPLETED,
             }
             if node.started_at:
                 action["startTime"] = _iso(node.started_at)
@@ -210,10 +285,14 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
                 action["error"] = f"{node.failure_kind}: {node.failure_message or ''}".strip()
             graph.append(action)
             actions.append(action["@id"])
-    for name in ("logic.yaml", "manifest.json", "reproduction.json"):
+    for name, media in (
+        ("logic.yaml", "application/yaml"),
+        ("manifest.json", "application/json"),
+        ("reproduction.json", "application/json"),
+    ):
         if (run_dir / name).is_file():
             shutil.copyfile(run_dir / name, out / name)
-            graph.append({"@id": name, "@type": "File", "name": name})
+            graph.append({"@id": name, "@type": "File", "name": name, "encodingFormat": media})
             files.append(name)
     root = {
         "@id": "./",
@@ -221,12 +300,14 @@ def export_rocrate(run_dir: str | Path, out: str | Path) -> Path:
         "name": f"syslab run {man.run_id}",
         "description": f"Evolution run of task {man.task_name}: every candidate and its evaluation. "
         f"Scores {prov['verification_note']}.",
-        "additionalProperty": [_ref("#scores-verified")],
+        "additionalProperty": _ref("#scores-verified"),
         "datePublished": _iso(man.finished_at or man.created_at),
-        "license": "https://spdx.org/licenses/CC-BY-4.0",
+        "license": _ref(LICENSE),
+        "author": _ref(SYSLAB_AGENT),
+        "publisher": _ref(SYSLAB_AGENT),
         "conformsTo": _ref(PROCESS_PROFILE),
-        "hasPart": [_ref(f) for f in files],
-        "mentions": [_ref(a) for a in actions],
+        "hasPart": _one([_ref(f) for f in files]),
+        "mentions": _one([_ref(a) for a in actions]),
     }
     descriptor = {
         "@id": METADATA_FILE,
@@ -258,78 +339,8 @@ def _copy_blob(
                 "name": name,
                 "identifier": f"sha256:{sha}",
                 "contentSize": str(src.stat().st_size),
+                "encodingFormat": _media_type(src.read_bytes()),
             }
         )
         files.append(ev_id)
     return ev_id
-
-
-def _refs(value: Any) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    return [v["@id"] for v in items if isinstance(v, dict) and "@id" in v]
-
-
-def check_rocrate(crate_dir: str | Path) -> list[str]:
-    """Problems with a crate: JSON-LD shape, dangling references, missing files, and the Process
-    Run Crate profile's required properties. Empty when the crate is valid."""
-    crate_dir = Path(crate_dir)
-    try:
-        doc = json.loads((crate_dir / METADATA_FILE).read_text())
-    except (OSError, ValueError) as e:
-        return [f"{METADATA_FILE}: unreadable ({e})"]
-    problems: list[str] = []
-    if doc.get("@context") != ROCRATE_CONTEXT:
-        problems.append(f"@context is not {ROCRATE_CONTEXT}")
-    graph = doc.get("@graph")
-    if not isinstance(graph, list):
-        return problems + ["@graph is not a list"]
-    by_id: dict[str, dict] = {}
-    for e in graph:
-        if not isinstance(e, dict) or "@id" not in e or "@type" not in e:
-            problems.append(f"entity without @id/@type: {str(e)[:80]}")
-            continue
-        if e["@id"] in by_id:
-            problems.append(f"duplicate @id {e['@id']}")
-        by_id[e["@id"]] = e
-    for e in by_id.values():
-        for key, value in e.items():
-            for ref in _refs(value):
-                if ref not in by_id and not ref.startswith(("http://", "https://")):
-                    problems.append(f"{e['@id']}.{key} -> {ref}: no such entity")
-        types = e["@type"] if isinstance(e["@type"], list) else [e["@type"]]
-        if "File" in types and not (crate_dir / e["@id"]).is_file():
-            problems.append(f"file {e['@id']} listed but not in the crate")
-    desc = by_id.get(METADATA_FILE, {})
-    if _refs(desc.get("about")) != ["./"] or ROCRATE_SPEC not in _refs(desc.get("conformsTo")):
-        problems.append("metadata descriptor must be about ./ and conform to RO-Crate 1.1")
-    root = by_id.get("./", {})
-    if PROCESS_PROFILE not in _refs(root.get("conformsTo")):
-        problems.append("root Data Entity does not conform to the Process Run Crate profile")
-    for key in ("name", "description", "datePublished", "license"):
-        if not root.get(key):
-            problems.append(f"root Data Entity lacks {key}")
-    mentioned = set(_refs(root.get("mentions")))
-    for e in by_id.values():
-        if e["@type"] != "CreateAction":
-            continue
-        aid = e["@id"]
-        if aid not in mentioned:
-            problems.append(f"{aid}: not in the root's mentions")
-        inst = _refs(e.get("instrument"))
-        if len(inst) != 1 or by_id.get(inst[0], {}).get("@type") != "SoftwareApplication":
-            problems.append(f"{aid}: instrument must reference one SoftwareApplication")
-        for key in ("object", "result", "endTime", "actionStatus", "name"):
-            if key not in e:
-                problems.append(f"{aid}: missing {key}")
-        status = _refs(e.get("actionStatus"))
-        if status not in ([COMPLETED], [FAILED]):
-            problems.append(f"{aid}: actionStatus must be Completed or FailedActionStatus")
-        if status == [FAILED] and not e.get("error"):
-            problems.append(f"{aid}: failed action without error")
-        for key in ("startTime", "endTime"):
-            if key in e:
-                try:
-                    datetime.fromisoformat(e[key])
-                except (TypeError, ValueError):
-                    problems.append(f"{aid}: {key} is not ISO 8601")
-    return problems

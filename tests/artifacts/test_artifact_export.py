@@ -17,6 +17,7 @@ from syslab.artifacts.ara_checks import check_ara
 from syslab.artifacts.export_ara import export_ara
 from syslab.artifacts.export_graph import export_graph
 from syslab.artifacts.export_rocrate import (
+    COMPLETED,
     FAILED,
     METADATA_FILE,
     MINIMAL_CONTEXT,
@@ -79,8 +80,10 @@ def test_rocrate_has_process_run_properties(finished_run: Path, tmp_path: Path) 
     assert len(actions) == len(evaluated) > 0
     for a in actions:
         assert by_id[a["instrument"]["@id"]]["@type"] == "SoftwareApplication"
-        assert a["object"] and a["result"] and a["endTime"]
-        for ref in a["object"] + a["result"]:
+        assert a["object"] and a["result"] and a["endTime"] and a["description"]
+        assert a["actionStatus"] in (COMPLETED, FAILED)
+        refs = [r for key in ("object", "result") for r in (a[key] if isinstance(a[key], list) else [a[key]])]
+        for ref in refs:
             assert (crate / ref["@id"]).is_file()
 
 
@@ -89,7 +92,7 @@ def test_rocrate_failed_action_and_checker(finished_run: Path, tmp_path: Path) -
     path = crate / METADATA_FILE
     doc = json.loads(path.read_text())
     action = next(e for e in doc["@graph"] if e["@type"] == "CreateAction")
-    action["actionStatus"] = {"@id": FAILED}
+    action["actionStatus"] = FAILED
     action.pop("error", None)
     action["instrument"] = {"@id": "#nothing"}
     doc["@graph"][1]["conformsTo"] = {"@id": "https://example.org/other"}
