@@ -7,8 +7,15 @@ bindings (claim Proof -> experiments, experiment Verifies -> claims, evidence pa
 tree evidence -> claims, also_depends_on -> nodes, no cycles). Semantic checks that need a
 reader (is a Statement a mechanism, does a quote say what it claims) are out of scope.
 
-Pivot fields: the checklist names `from`/`to`/`trigger`, the ara-cli parser names
-`prior_direction`/`new_direction`/`reason`; either triple is accepted (exports use the latter).
+Checked against the ARA project's own Level 1 validator (seal.py, read for its semantics): the
+mandatory layout includes src/configs/{training,model}.md and logic/solution/{architecture,
+algorithm,heuristics}.md; heuristics are `## H<n>` blocks with Rationale, Sensitivity and Bounds,
+and their `**Code ref**: [src/...]` must resolve; pivots carry `from`/`to`/`trigger` (exports
+also write the ara-cli parser's `prior_direction`/`new_direction`/`reason`); src/execution holds
+at least one program and evidence/ at least one table or figure. Our own addition: each
+"## Component: `name`" of architecture.md must be defined in a src/execution program.
+`check_ara(root, exploration=True)` adds seal's demands on how much was explored (>= 8 tree nodes,
+a dead end, a decision), which a run of a few candidates cannot meet.
 """
 
 from __future__ import annotations
@@ -19,15 +26,20 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
-MANDATORY_DIRS = ("logic", "logic/solution", "src", "trace", "evidence")
+MANDATORY_DIRS = ("logic", "logic/solution", "src", "src/configs", "trace", "evidence")
 MANDATORY_FILES = (
     "PAPER.md",
     "logic/problem.md",
     "logic/claims.md",
     "logic/concepts.md",
     "logic/experiments.md",
+    "logic/solution/architecture.md",
+    "logic/solution/algorithm.md",
     "logic/solution/constraints.md",
+    "logic/solution/heuristics.md",
     "logic/related_work.md",
+    "src/configs/training.md",
+    "src/configs/model.md",
     "src/environment.md",
     "trace/exploration_tree.yaml",
     "evidence/README.md",
@@ -39,7 +51,9 @@ TYPE_FIELDS = {
     "dead_end": [("hypothesis",), ("failure_mode",), ("lesson",)],
     "decision": [("choice",), ("alternatives",)],
 }
-PIVOT_FIELDS = (("from", "to", "trigger"), ("prior_direction", "new_direction", "reason"))
+PIVOT_FIELDS = ("from", "to", "trigger")
+MIN_TREE_NODES = 8  # seal.py's floor for an exploration tree (checked with exploration=True)
+_COMPONENT = re.compile(r"^## Component: `([A-Za-z_]\w*)`", re.M)
 FILE_MARKERS = {
     "logic/claims.md": [
         "**Statement**",
@@ -100,7 +114,7 @@ def _walk(nodes: list, parent: str | None, out: list[tuple[dict, str | None]]) -
             _walk(n.get("children") or [], str(n.get("id")), out)
 
 
-def check_tree(root: Path, claim_ids: set[str]) -> list[AraIssue]:
+def check_tree(root: Path, claim_ids: set[str], exploration: bool = False) -> list[AraIssue]:
     rel = "trace/exploration_tree.yaml"
     issues: list[AraIssue] = []
 
@@ -134,13 +148,22 @@ def check_tree(root: Path, claim_ids: set[str]) -> list[AraIssue]:
         for (name,) in TYPE_FIELDS.get(ntype, []):
             if not node.get(name):
                 bad(f"node {nid} ({ntype}): missing `{name}`")
-        if ntype == "pivot" and not any(all(node.get(k) for k in triple) for triple in PIVOT_FIELDS):
-            bad(f"node {nid} (pivot): needs from/to/trigger or prior_direction/new_direction/reason")
+        if ntype == "pivot":
+            for name in PIVOT_FIELDS:
+                if not node.get(name):
+                    bad(f"node {nid} (pivot): needs from/to/trigger, `{name}` is missing")
         ev = node.get("evidence")
         for ref in [ev] if isinstance(ev, str) else ev or []:
             for cid in re.findall(r"\bC\d+\b", str(ref)):
                 if cid not in claim_ids:
                     bad(f"node {nid}: evidence names claim {cid}, not in logic/claims.md")
+    if exploration:
+        types = {str(n.get("type")) for n, _ in flat}
+        if len(ids) < MIN_TREE_NODES:
+            bad(f"{len(ids)} nodes, expected >= {MIN_TREE_NODES}")
+        for needed in ("dead_end", "decision"):
+            if needed not in types:
+                bad(f"no {needed} node")
     edges: dict[str, list[str]] = {i: [] for i in ids}
     for node, parent in flat:
         nid = str(node.get("id"))
@@ -173,8 +196,9 @@ def check_tree(root: Path, claim_ids: set[str]) -> list[AraIssue]:
     return issues
 
 
-def check_ara(root: str | Path) -> list[AraIssue]:
-    """Every structural problem of the ARA at `root`; empty when it passes."""
+def check_ara(root: str | Path, exploration: bool = False) -> list[AraIssue]:
+    """Every structural problem of the ARA at `root`; empty when it passes. `exploration` adds
+    seal.py's demands on the exploration tree's size and kinds (see the module docstring)."""
     root = Path(root)
     issues: list[AraIssue] = []
 
@@ -238,11 +262,7 @@ def check_ara(root: str | Path) -> list[AraIssue]:
     n_concepts = len(re.findall(r"^## ", _read(root, "logic/concepts.md"), re.M))
     if n_concepts < 5:
         bad("counts", "logic/concepts.md", f"{n_concepts} concepts, expected >= 5")
-    heur = _read(root, "logic/solution/heuristics.md")
-    if heur:
-        for m in ("**Rationale**", "**Sensitivity**", "**Bounds**"):
-            if m not in heur:
-                bad("fields", "logic/solution/heuristics.md", f"no {m}")
+    issues += _check_solution(root)
 
     for cid, sec in claims.items():
         status = _field(sec, "Status").lower()
@@ -291,5 +311,46 @@ def check_ara(root: str | Path) -> list[AraIssue]:
             "PAPER.md",
             f"claims_summary has {len(summary)} entries, claims.md {len(claims)}",
         )
-    issues += check_tree(root, set(claims))
+    issues += check_tree(root, set(claims), exploration)
+    return issues
+
+
+def _check_solution(root: Path) -> list[AraIssue]:
+    """heuristics.md blocks and code refs, architecture components, programs and evidence data."""
+    issues: list[AraIssue] = []
+    heur_rel = "logic/solution/heuristics.md"
+    heur = _read(root, heur_rel)
+    if heur:
+        if not re.search(r"^## H\d+", heur, re.M):
+            issues.append(AraIssue(check="fields", path=heur_rel, message="no `## H<n>` heuristic blocks"))
+        for m in ("**Rationale**", "**Sensitivity**", "**Bounds**"):
+            if m not in heur:
+                issues.append(AraIssue(check="fields", path=heur_rel, message=f"no {m}"))
+        for ref in re.findall(r"\*\*Code ref\*\*:\s*\[([^\]]+)\]", heur):
+            path = re.split(r"[→#]", ref.strip().lstrip("/"))[0].strip()
+            if path.startswith("src/") and not (root / path).exists():
+                issues.append(
+                    AraIssue(check="binding", path=heur_rel, message=f"Code ref {path} does not exist")
+                )
+    programs = sorted((root / "src").glob("execution/*.py"))
+    if not programs:
+        issues.append(AraIssue(check="code", path="src/execution", message="no program (*.py)"))
+    defined = {
+        m
+        for py in programs
+        for m in re.findall(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)", py.read_text(), re.M)
+    }
+    arch_rel = "logic/solution/architecture.md"
+    for name in _COMPONENT.findall(_read(root, arch_rel)):
+        if name not in defined:
+            issues.append(
+                AraIssue(
+                    check="binding",
+                    path=arch_rel,
+                    message=f"component {name} is not defined in src/execution",
+                )
+            )
+    data = list((root / "evidence").glob("tables/*.md")) + list((root / "evidence").glob("figures/*.md"))
+    if not data:
+        issues.append(AraIssue(check="evidence", path="evidence", message="no tables/*.md or figures/*.md"))
     return issues

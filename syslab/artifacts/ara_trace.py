@@ -5,6 +5,7 @@ database, because each is a recorded event, not a reconstruction.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from syslab.artifacts.logic import LogicLayer
@@ -17,6 +18,33 @@ def fmt_metrics(metrics: dict[str, float]) -> str:
     return ", ".join(f"{k}={v:.6g}" for k, v in sorted(metrics.items())) or "no metrics"
 
 
+_PIVOT = re.compile(r"from node (\d+) to node (\d+)")
+
+
+def _line(node: Node | None, nid: int | str) -> str:
+    if node is None:
+        return f"the line of node {nid}"
+    score = "no score" if node.score is None else f"score {node.score:.6g}"
+    return f"the line of node {node.id} ({node.operator or 'seed'}, {score})"
+
+
+def _pivot_fields(statement: str, node_id: int | None, by_id: dict[int, Node]) -> tuple[str, str, str]:
+    """from / to / trigger of a pivot ("The best line moved from node A to node B, ...")."""
+    m = _PIVOT.search(statement)
+    if m is None:
+        return (
+            statement,
+            _line(by_id.get(node_id) if node_id is not None else None, node_id or "?"),
+            statement,
+        )
+    old, new = by_id.get(int(m[1])), by_id.get(int(m[2]))
+    trigger = f"node {m[2]} became the best candidate"
+    if old is not None and new is not None and old.score is not None and new.score is not None:
+        trigger += f" (score {new.score:.6g} over node {m[1]}'s {old.score:.6g})"
+    trigger += " without descending from the previous best"
+    return _line(old, m[1]), _line(new, m[2]), trigger
+
+
 def exploration_tree(
     nodes: list[Node], logic: LogicLayer, ids: dict[str, str], claim_of: dict[int, list[str]]
 ) -> dict:
@@ -24,6 +52,7 @@ def exploration_tree(
     experiment nested along parent links (chains deeper than MAX_NEST restart at the question with
     also_depends_on), then the dead ends, decisions and pivots of the logic layer."""
     cands = [n for n in nodes if n.kind != NodeKind.analysis]
+    by_id = {n.id: n for n in nodes}
     width = max(2, len(str(len(cands) + len(logic.dead_ends) + len(logic.decisions) + 1)))
     tid = {n.id: f"N{i + 2:0{width}d}" for i, n in enumerate(cands)}
     counter = [len(cands) + 2]
@@ -92,14 +121,19 @@ def exploration_tree(
     for dec in logic.decisions:
         ref = [tid[dec.node_id]] if dec.node_id in tid else []
         if dec.kind == "pivot":
+            prior, new, trigger = _pivot_fields(dec.statement, dec.node_id, by_id)
             node = {
                 "id": next_id(),
                 "type": "pivot",
                 "title": f"pivot {dec.id}",
                 "support_level": "explicit",
                 "source_refs": [f"logic.yaml:decisions/{dec.id}"],
-                "prior_direction": dec.statement.split(" to node ")[0],
-                "new_direction": f"the line of node {dec.node_id}",
+                # ARA Seal's names, then the ara-cli parser's names for the same three facts.
+                "from": prior,
+                "to": new,
+                "trigger": trigger,
+                "prior_direction": prior,
+                "new_direction": new,
                 "reason": dec.statement,
             }
         else:

@@ -7,9 +7,14 @@ The four layers map onto the run as follows:
     logic/claims.md               the run's claims (logic.yaml), C01.. with status and falsification
     logic/concepts.md             the task's metrics and syslab's terms
     logic/experiments.md          E01 seed evaluation, E02 best evaluation, E03 the search, E04 reproduction
-    logic/solution/               constraints.md (limits), search.md (how the best was found, its diff)
+    logic/solution/               architecture.md (the best program's components), algorithm.md (its
+                                  EVOLVE-BLOCK, changes from the seed, lineage), heuristics.md (analyst
+                                  hypotheses, guidance, dead ends, search rules), constraints.md, search.md
+                                  (syslab.artifacts.ara_solution)
     logic/related_work.md         the task's seed program as the baseline
-    src/                          environment.md, configs/run_config.md, execution/ (seed, best, run ledger)
+    src/                          environment.md, configs/ (training.md: the search loop, model.md: the
+                                  proposer, task.md, run_config.md; syslab.artifacts.ara_configs),
+                                  execution/ (seed, best, run ledger)
     trace/exploration_tree.yaml   question -> experiment tree along parent links; dead_end, decision, pivot
     evidence/                     README.md index, tables/candidates.md, raw/ (evidence blobs, by name)
 
@@ -24,15 +29,17 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from syslab.artifacts.ara_claims import claim_ids, claims_md, heldout_cells
+from syslab.artifacts.ara_configs import write_configs
+from syslab.artifacts.ara_solution import SolutionInputs, write_solution
 from syslab.artifacts.ara_trace import count_tree_nodes, exploration_tree, fmt_metrics
-from syslab.artifacts.heldout_rows import HeldoutRecord, latest_heldout
-from syslab.artifacts.logic import Claim, LogicLayer, load_logic
+from syslab.artifacts.heldout_rows import latest_heldout
+from syslab.artifacts.logic import LogicLayer, load_logic
 from syslab.artifacts.provenance import verification_note
-from syslab.artifacts.schema import Node, NodeKind
+from syslab.artifacts.schema import NodeKind
 from syslab.artifacts.store import RunStore
 
 
@@ -47,89 +54,6 @@ class _Writer:
         path.write_text(text if text.endswith("\n") else text + "\n")
         self.files.append((rel, description))
         return rel
-
-
-def _claim_ids(logic: LogicLayer) -> dict[str, str]:
-    return {c.id: f"C{i + 1:02d}" for i, c in enumerate(logic.claims)}
-
-
-def _claim_statement(c: Claim, best: Node | None, seed: Node | None, proposer: str) -> str:
-    """A claim's takeaway without run numbers (those live in Evidence basis)."""
-    if c.id == "C-best" and best is not None and seed is not None and best.id != seed.id:
-        return (
-            f"Evolving the seed program's evolvable region with the {proposer} proposer finds programs "
-            f"with a better {c.metric} than the seed on this task's workload."
-        )
-    if c.id == "C-best":
-        return (
-            f"Within this budget the {proposer} proposer found no program better than the seed on {c.metric}."
-        )
-    return c.statement
-
-
-def _heldout_cells(record: HeldoutRecord | None) -> str:
-    if record is None:
-        return " | |"
-    if not record.valid:
-        return f" failed ({record.failure_kind}) | |"
-    if record.heldout_value is None:
-        return " valid, no primary metric | |"
-    gap = "" if record.gap is None else f"{record.gap:.4g}"
-    return f" {record.heldout_value:.6g}{' (overfit)' if record.overfit else ''} | {gap} |"
-
-
-def _claim_numbers(c: Claim) -> str:
-    """The numbers behind a claim, as logic.yaml states them (checked by `syslab review`)."""
-    parts = [f"n = {c.n}"] if c.n is not None else []
-    if c.mean is not None:
-        parts.append(f"mean {c.mean:.6g}")
-    if c.interval:
-        parts.append(f"interval [{c.interval[0]:.6g}, {c.interval[1]:.6g}]")
-    if c.heldout_record is not None:
-        held = "failed" if c.heldout_value is None else f"{c.heldout_value:.6g}"
-        gap = "" if c.heldout_gap is None else f", gap {c.heldout_gap:.4g}"
-        parts.append(f"held-out {held}{gap} (tolerance {c.heldout_tolerance:g})")
-    return ", ".join(parts) or "not stated"
-
-
-def _claims_md(logic: LogicLayer, ids: dict[str, str], best: Node | None, seed: Node | None, man: Any) -> str:
-    out = ["# Claims", ""]
-    for c in logic.claims:
-        cid = ids[c.id]
-        nodes = ", ".join(str(n) for n in c.node_ids)
-        quotes = (
-            "; ".join(f"`evidence/raw/{r.sha256[:12]}.txt` «{r.name}» [result]" for r in c.evidence)
-            or "[pending: no evidence recorded]"
-        )
-        if c.id == "C-best":
-            improved = best is not None and seed is not None and best.id != seed.id
-            title = f"evolution {'improves' if improved else 'does not improve'} {c.metric} over the seed"
-        else:
-            title = c.statement.split(" (")[0][:90]
-        out += [
-            f"## {cid}: {title}",
-            f"- **Statement**: {_claim_statement(c, best, seed, man.proposer)}",
-            f"- **Conditions**: {c.conditions or 'as recorded'}; "
-            + (
-                "measured on the task's search workload and checked on its held-out split; "
-                if c.heldout_record is not None
-                else "measured only on the task's own evaluator workload, untested on other workloads "
-                "or inputs; "
-            )
-            + f"scores {verification_note(man)}.",
-            f"- **Numbers**: {_claim_numbers(c)}",
-            f"- **Status**: {c.status}",
-            f"- **Falsification criteria**: re-evaluating nodes {nodes} in a fresh sandbox "
-            f"(`syslab reproduce`) gives a {c.metric or 'metric'} that no longer matches the recorded one.",
-            "- **Proof**: [E01, E02, E03]",
-            f"- **Evidence basis**: {c.statement} (syslab.db nodes {nodes}; "
-            f"{'verified: ' + c.verified if c.verified else 'not yet re-verified'}).",
-            f"- **Sources**: {quotes}",
-            "- **Dependencies**: none",
-            f"- **Tags**: {man.task_name}, {c.metric or 'metric'}, evolution, syslab",
-            "",
-        ]
-    return "\n".join(out)
 
 
 def export_ara(run_dir: str | Path, out: str | Path) -> Path:
@@ -160,7 +84,7 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
                 if p.is_file():
                     blobs[sha] = (f"held-out {name} of node {record.node_id}", p.read_bytes())
     logic = load_logic(run_dir) or LogicLayer(question=man.task_name, task=man.task_name)
-    ids = _claim_ids(logic)
+    ids = claim_ids(logic)
     claim_of: dict[int, list[str]] = {}
     for c in logic.claims:
         for nid in c.node_ids:
@@ -195,7 +119,7 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
     table.append("|" + "---|" * (4 + len(metric_names) + (2 if heldout else 0)))
     for n in top:
         vals = " | ".join(f"{n.metrics[k]:.6g}" if k in n.metrics else "" for k in metric_names)
-        held = _heldout_cells(heldout.get(n.id)) if heldout else ""
+        held = heldout_cells(heldout.get(n.id)) if heldout else ""
         table.append(f"| {n.id} | {n.parent_id} | {n.operator} | {n.score:.6g} | {vals} |{held}")
     w.write(
         "evidence/tables/candidates.md",
@@ -234,12 +158,7 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
         f"- **Random seeds**: {man.seed}\n",
         "runtime, hardware, isolation, seeds",
     )
-    params = "\n".join(
-        f"## {k}\n- **Value**: `{json.dumps(v, sort_keys=True)}`\n- **Rationale**: run configuration\n"
-        f"- **Sensitivity**: Not specified\n- **Source**: manifest.json config.{k}\n"
-        for k, v in sorted(man.config.items())
-    )
-    w.write("src/configs/run_config.md", "# Run configuration\n\n" + params, "the run's config values")
+    write_configs(w.write, man)
     ledger = [
         "# Run ledger",
         "",
@@ -269,7 +188,7 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
         )
 
     # -- logic ---------------------------------------------------------------------------------
-    claim_md = _claims_md(logic, ids, best, seed, man)
+    claim_md = claims_md(logic, ids, best, seed, man)
     w.write("logic/claims.md", claim_md, f"{len(logic.claims)} falsifiable claims")
     seed_line = fmt_metrics(seed.metrics) if seed else "seed not evaluated"
     fail_line = ", ".join(f"{k}={v}" for k, v in sorted(failures.items())) or "none"
@@ -391,24 +310,18 @@ def export_ara(run_dir: str | Path, out: str | Path) -> Path:
             "",
         ]
     w.write("logic/experiments.md", "\n".join(ex_md), f"{len(exps)} experiments")
-    w.write(
-        "logic/solution/constraints.md",
-        "# Constraints\n\n## Boundary conditions\n"
-        f"- Results hold for the evaluator of task {man.task_name} with content hash {man.task_hash[:12]}.\n"
-        f"- Budget: {json.dumps(man.config.get('budget', {}), sort_keys=True)}\n\n"
-        "## Assumptions\n- Candidates are independent: each ran in a fresh sandbox.\n\n"
-        "## Known limitations\n- One run with one seed; variance across seeds is not measured here.\n"
-        f"- Scores {verification_note(man)}.\n",
-        "boundary conditions, assumptions, limitations",
+    inputs = SolutionInputs(
+        man=man,
+        logic=logic,
+        nodes=nodes,
+        best=best,
+        seed=seed,
+        best_code=best_code,
+        seed_code=seed_code,
+        diff=diff,
+        metric=metric,
     )
-    w.write(
-        "logic/solution/search.md",
-        "# Search\n\n"
-        f"Proposer `{man.proposer}`, seed {man.seed}. Search settings:\n\n```json\n"
-        f"{json.dumps(man.config.get('search', {}), indent=2, sort_keys=True)}\n```\n\n"
-        f"## Best candidate versus the seed\n\n```diff\n{diff or '(the seed is the best)'}\n```\n",
-        "how the best program was found and how it differs from the seed",
-    )
+    write_solution(w.write, inputs)
     w.write(
         "logic/related_work.md",
         "# Related Work\n\n## RW01: the task's seed program\n- **DOI**: n/a\n- **Type**: baseline\n"
