@@ -55,6 +55,10 @@ class RunResult:
     # Why the run produced nothing to evaluate (every proposal failed: an LLM endpoint that was
     # down, a proposer that never parses); "" for a run that evaluated candidates.
     failed: str = ""
+    # The primary metric, so that scores are shown in its own terms (a minimised one is negated).
+    primary: str = ""
+    direction: str = "maximize"
+    unit: str = ""
 
 
 class LoopState(TypedDict):
@@ -329,6 +333,9 @@ class Run:
             verified=man.verified,
             attempts=self.engine.counters.attempts,
             heldout=list(getattr(self, "heldout", [])),
+            primary=self.task.primary_metric,
+            direction=self.task.spec.metrics[self.task.primary_metric].direction.value,
+            unit=self.task.spec.metrics[self.task.primary_metric].unit,
         )
 
 

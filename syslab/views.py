@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
+from syslab import metric_text
 from syslab.artifacts.heldout_rows import HeldoutRecord, latest_heldout
 from syslab.artifacts.schema import NodeKind
 from syslab.artifacts.store import RunStore
@@ -25,6 +26,7 @@ from syslab.terminal import clean, json_text, safe
 if TYPE_CHECKING:  # syslab.run imports LangGraph: seconds, and only the type is needed here
     from syslab.evaluators.base import EvaluationResult
     from syslab.run import RunResult
+    from syslab.task import MetricSpec
 
 
 def open_run(run_dir: Path) -> RunStore:
@@ -36,13 +38,34 @@ def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.6g}"
 
 
-def _primary_metric(task_dir: str) -> str | None:
+def _metric_specs(task_dir: str) -> tuple[str | None, dict[str, MetricSpec]]:
+    """(primary metric, every metric's spec) of the run's task; (None, {}) when it moved or changed."""
     from syslab.task import load_task
 
     try:
-        return load_task(task_dir).primary_metric
+        task = load_task(task_dir)
     except SyslabError:  # the task moved or changed: fall back to any shared metric
-        return None
+        return None, {}
+    return task.primary_metric, dict(task.spec.metrics)
+
+
+def _metric_header(name: str, spec: MetricSpec | None) -> str:
+    """`excess_pct (%, lower better)`: a metric column says its unit and which way is better."""
+    if spec is None:
+        return safe(name)
+    way = "lower better" if spec.direction.value == "minimize" else "higher better"
+    return safe(f"{name} ({spec.unit}, {way})" if spec.unit else f"{name} ({way})")
+
+
+def _metric_value(value: float | None, spec: MetricSpec | None) -> str:
+    return "-" if value is None else metric_text.fmt(value, spec.unit if spec else "")
+
+
+def _primary_cell(node: Any, primary: str | None, specs: dict[str, MetricSpec]) -> str:
+    """A node's primary metric in its own units (its ranking score when the task is unknown)."""
+    if primary is None:
+        return _fmt(node.score)
+    return _metric_value(node.metrics.get(primary), specs.get(primary))
 
 
 def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = False) -> None:
@@ -64,28 +87,36 @@ def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = Fa
     console.print(f"{len(nodes)} attempts, {len(evaluated)} evaluations, {analyses} analyst notes")
     seed = next((n for n in nodes if n.kind == NodeKind.seed), None)
     best = store.best_node()
+    primary, specs = _metric_specs(man.task_dir)
     if seed is not None and best is not None:
-        metric = _primary_metric(man.task_dir) or next((k for k in seed.metrics if k in best.metrics), None)
-        if metric is not None:
+        metric = primary or next((k for k in seed.metrics if k in best.metrics), None)
+        if metric is not None and metric in seed.metrics and metric in best.metrics:
+            spec = specs.get(metric)
+            way = f"; {metric_text.better(spec.direction.value)}" if spec else ""
             console.print(
-                f"seed {safe(metric)}={_fmt(seed.metrics[metric])} -> best {safe(metric)}="
-                f"{_fmt(best.metrics[metric])} (node {best.id}, score {_fmt(best.score)})"
+                f"seed {safe(metric)} {_metric_value(seed.metrics[metric], spec)} -> best "
+                f"{_metric_value(best.metrics[metric], spec)} (node {best.id}{way})"
                 + ("" if man.verified else " [yellow](unverified)[/]")
             )
+    _print_spend(console, store)
     heldout = latest_heldout(store.heldout())
     valid = sorted((n for n in nodes if n.valid and n.score is not None), key=lambda n: -n.score)
-    metric_names = sorted({k for n in valid[:top] for k in n.metrics})[:5]
+    # Every metric, the task's order first (primary leading), then any others the evaluator reported;
+    # the ranking score is not a column of its own: it is the primary metric, signed.
+    seen = {k for n in valid[:top] for k in n.metrics}
+    ordered = sorted(specs, key=lambda k: k != primary) if specs else []
+    metric_names = [k for k in ordered if k in seen] + sorted(seen - set(ordered))
     title = "best candidates" + ("" if man.verified else " (unverified scores)")
     held_col = ["held-out"] if heldout else []
-    table = Table("node", "parent", "op", "score", *map(safe, metric_names), *held_col, "note", title=title)
+    headers = [_metric_header(m, specs.get(m)) for m in metric_names]
+    table = Table("node", "parent", "op", *headers, *held_col, "note", title=title)
     for n in valid[:top]:
         held = [_heldout_cell(heldout.get(n.id))] if heldout else []
         table.add_row(
             str(n.id),
             str(n.parent_id),
             safe(n.operator),
-            _fmt(n.score),
-            *[_fmt(n.metrics.get(m)) for m in metric_names],
+            *[_metric_value(n.metrics.get(m), specs.get(m)) for m in metric_names],
             *held,
             safe(n.note[:60]),
         )
@@ -102,18 +133,41 @@ def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = Fa
         ft.add_row(safe(kind), str(len(ids)), shown)
     console.print(ft)
     if list_all:
-        at = Table("node", "parent", "status", "op", "score", "failure", title="all nodes")
+        key = primary or "score"
+        at = Table(
+            "node",
+            "parent",
+            "status",
+            "op",
+            _metric_header(key, specs.get(key)),
+            "failure",
+            title="all nodes",
+        )
         for n in nodes:
             at.add_row(
                 str(n.id),
                 str(n.parent_id),
                 n.status.value,
                 safe(n.operator),
-                _fmt(n.score),
+                _primary_cell(n, primary, specs),
                 safe(f"{n.failure_kind or ''} {(n.failure_message or '')[:60]}"),
             )
         console.print(at)
     store.close()
+
+
+def _print_spend(console: Console, store: RunStore) -> None:
+    """LLM spend by model, from the recorded calls (retries included in their attempts)."""
+    by_model: dict[str, list[float]] = {}
+    for call in store.llm_calls():
+        calls, tokens, cost, failed = by_model.setdefault(call.model, [0, 0, 0.0, 0])
+        by_model[call.model] = [
+            calls + 1, tokens + call.prompt_tokens + call.completion_tokens, cost + call.cost_usd,
+            failed + (1 if call.error else 0),
+        ]  # fmt: skip
+    for model, (calls, tokens, cost, failed) in sorted(by_model.items()):
+        errors = f", {int(failed)} failed" if failed else ""
+        console.print(f"LLM {safe(model)}: {int(calls)} calls{errors}, {int(tokens)} tokens, ${cost:.4f}")
 
 
 def _print_claims(console: Console, run_dir: Path) -> None:
@@ -171,10 +225,14 @@ def show_lineage(console: Console, run_dir: Path, node_id: int) -> None:
     except KeyError:
         raise SyslabError(f"{run_dir}: no node {node_id}") from None
     graph = load_graph(store)
-    table = Table("node", "op", "score", "note", title=f"lineage of node {node_id}")
+    primary, specs = _metric_specs(store.manifest.task_dir)
+    key = primary or "score"
+    table = Table(
+        "node", "op", _metric_header(key, specs.get(key)), "note", title=f"lineage of node {node_id}"
+    )
     for nid in lineage(graph, node_id):
         n = store.get_node(nid)
-        table.add_row(str(n.id), safe(n.operator), _fmt(n.score), safe(n.note[:70]))
+        table.add_row(str(n.id), safe(n.operator), _primary_cell(n, primary, specs), safe(n.note[:70]))
     console.print(table)
     store.close()
 
@@ -206,9 +264,11 @@ def print_run_result(console: Console, result: RunResult) -> None:
         f"[bold green]done[/] ({safe(result.stop_reason)}) in {result.wall_s:.1f}s: "
         f"{result.evaluations} evaluations, {result.nodes} nodes, proposer {safe(result.proposer)}"
     )
+    d, unit, name = result.direction, result.unit, safe(result.primary or "score")
     console.print(
-        f"seed score {result.seed_score}  ->  best score {result.best_score} (node {result.best_node_id})"
-        + ("" if result.verified else "  [yellow](unverified)[/]")
+        f"seed {name} {metric_text.fmt(metric_text.from_score(result.seed_score, d), unit)}  ->  best "
+        f"{metric_text.fmt(metric_text.from_score(result.best_score, d), unit)} (node {result.best_node_id}; "
+        f"{metric_text.better(d)})" + ("" if result.verified else "  [yellow](unverified)[/]")
     )
     if metric_line:
         console.print(f"best metrics: {metric_line}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,8 @@ def test_replay_needs_no_flags_refuses_changed_ones_and_stops_at_a_mismatch(serv
     assert recorded.returncode == 0, recorded.stderr
     run = tmp_path / "runs" / "rec"
     asked = len(server.chat_requests())
+    shown = syslab("show", str(run))  # the run's LLM spend, from its recorded calls
+    assert re.search(rf"LLM \S+: {asked} calls, [1-9]\d* tokens, \$\d", shown.stdout), shown.stdout
 
     # No TASK, no --seed, --budget or --set: all of it comes from the recording.
     replayed = syslab(
