@@ -25,7 +25,8 @@ class Component(BaseModel):
     signature: str
     first_line: int  # 1-based, inclusive
     last_line: int
-    evolvable: bool  # inside an EVOLVE-BLOCK
+    evolvable: bool  # wholly inside an EVOLVE-BLOCK
+    evolvable_lines: list[tuple[int, int]]  # its line ranges that lie in an EVOLVE-BLOCK
     change: Change  # against the same-named definition of the seed
     doc: str  # first line of its docstring
     calls: list[str]  # other top-level definitions it calls
@@ -127,6 +128,9 @@ def components(code: str, seed_code: str | None) -> list[Component]:
                 first_line=first,
                 last_line=last,
                 evolvable=any(lo <= first and last <= hi for lo, hi in blocks),
+                evolvable_lines=[
+                    (max(lo, first), min(hi, last)) for lo, hi in blocks if lo <= last and first <= hi
+                ],
                 change=change,
                 doc=(ast.get_docstring(node) or "").split("\n")[0],
                 calls=sorted(c for c in called if c in defs and c != name),

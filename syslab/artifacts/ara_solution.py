@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from syslab.artifacts.ara_program import components, diff_summary, evolvable_text
+from syslab.artifacts.ara_program import Component, components, diff_summary, evolvable_text
 from syslab.artifacts.ara_trace import fmt_metrics
 from syslab.artifacts.logic import LogicLayer
 from syslab.artifacts.provenance import verification_note
@@ -65,6 +65,15 @@ def _lineage(nodes: list[Node], best: Node | None) -> list[Node]:
     return chain[::-1]
 
 
+def _evolvable(c: Component) -> str:
+    if c.evolvable:
+        return "yes (inside an EVOLVE-BLOCK)"
+    if c.evolvable_lines:
+        spans = ", ".join(f"{a}-{b}" for a, b in c.evolvable_lines)
+        return f"partly (lines {spans} are in an EVOLVE-BLOCK, the rest is fixed by the task)"
+    return "no (fixed by the task)"
+
+
 def _score(node: Node) -> str:
     return "none" if node.score is None else f"{node.score:.6g}"
 
@@ -92,7 +101,7 @@ def architecture_md(inp: SolutionInputs) -> str:
             f"- **Kind**: {c.kind}",
             f"- **Signature**: `{c.signature}`",
             f"- **Lines**: {c.first_line}-{c.last_line}",
-            f"- **Evolvable**: {'yes (inside an EVOLVE-BLOCK)' if c.evolvable else 'no (fixed by the task)'}",
+            f"- **Evolvable**: {_evolvable(c)}",
             f"- **Versus the seed**: {c.change}",
             f"- **Purpose**: {doc}",
             f"- **Calls**: {', '.join(f'`{x}`' for x in c.calls) or 'no other top-level definition'}",

@@ -187,3 +187,6 @@ def test_components_and_diff_summary_on_a_small_program() -> None:
     assert [(c.old, c.new) for c in d.constants] == [("2.0", "2.5")]
     assert (d.lines_added, d.lines_removed) == (4, 2)
     assert components("def broken(:\n", SEED) == []
+    inner = "def outer():\n    x = 1\n    # EVOLVE-BLOCK-START\n    y = 2\n    # EVOLVE-BLOCK-END\n    return x + y\n"
+    (outer,) = components(inner, inner)
+    assert not outer.evolvable and outer.evolvable_lines == [(4, 4)] and outer.change == "unchanged"
