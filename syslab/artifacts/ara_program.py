@@ -139,6 +139,27 @@ def components(code: str, seed_code: str | None) -> list[Component]:
     return out
 
 
+def module_names(code: str) -> list[tuple[str, int, bool]]:
+    """Names assigned at module level: (name, line, inside an EVOLVE-BLOCK); [] if it does not parse."""
+    tree = _parse(code)
+    if tree is None:
+        return []
+    blocks = _blocks(code)
+    out = []
+    for node in tree.body:
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else []
+        )
+        for target in targets:
+            for name in (n.id for n in ast.walk(target) if isinstance(n, ast.Name)):
+                out.append((name, node.lineno, any(lo <= node.lineno <= hi for lo, hi in blocks)))
+    return out
+
+
 def diff_summary(seed_code: str, best_code: str) -> DiffSummary:
     """How the best candidate differs from the seed, line- and definition-wise."""
     added = removed = 0

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from syslab.artifacts.ara_program import Component, components, diff_summary, evolvable_text
+from syslab.artifacts.ara_program import Component, components, diff_summary, evolvable_text, module_names
 from syslab.artifacts.ara_trace import fmt_metrics
 from syslab.artifacts.logic import LogicLayer
 from syslab.artifacts.provenance import verification_note
@@ -92,6 +92,10 @@ def architecture_md(inp: SolutionInputs) -> str:
         "imports the program and calls its entry point in a sandbox.",
         "",
     ]
+    names = module_names(inp.best_code)
+    if names:
+        listed = ", ".join(f"`{n}` (line {line}{', evolvable' if ev else ''})" for n, line, ev in names)
+        out += [f"Module-level names: {listed}.", ""]
     if not comps:
         out.append("The program is not Python that parses, so its definitions are not listed.")
     for c in comps:

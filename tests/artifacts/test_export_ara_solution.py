@@ -15,7 +15,7 @@ import yaml
 
 from syslab.agents.patch import evolve_blocks
 from syslab.artifacts.ara_checks import check_ara
-from syslab.artifacts.ara_program import components, diff_summary
+from syslab.artifacts.ara_program import components, diff_summary, module_names
 from syslab.artifacts.ara_solution import SEARCH_RULES
 from syslab.artifacts.export_ara import export_ara
 from syslab.artifacts.logic import Decision, load_logic, save_logic
@@ -187,6 +187,10 @@ def test_components_and_diff_summary_on_a_small_program() -> None:
     assert [(c.old, c.new) for c in d.constants] == [("2.0", "2.5")]
     assert (d.lines_added, d.lines_removed) == (4, 2)
     assert components("def broken(:\n", SEED) == []
+    assert module_names("A = 1\n# EVOLVE-BLOCK-START\nb: int = 2\n# EVOLVE-BLOCK-END\n") == [
+        ("A", 1, False),
+        ("b", 3, True),
+    ]
     inner = "def outer():\n    x = 1\n    # EVOLVE-BLOCK-START\n    y = 2\n    # EVOLVE-BLOCK-END\n    return x + y\n"
     (outer,) = components(inner, inner)
     assert not outer.evolvable and outer.evolvable_lines == [(4, 4)] and outer.change == "unchanged"
