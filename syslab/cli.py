@@ -496,7 +496,7 @@ def reproduce(
     timeout: float | None = typer.Option(
         None,
         "--timeout",
-        help="adrs --leaderboard: seconds per solution (default: config.yaml's, else the task's).",
+        help="adrs --leaderboard: seconds per solution (default: the problem's declared one, else the task's).",
     ),
 ) -> None:
     """Re-run the ADRS case studies (`reproduce adrs`), or re-evaluate a run's claims (`reproduce RUN`)."""

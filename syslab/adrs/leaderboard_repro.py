@@ -4,7 +4,7 @@ For each solution of a problem syslab ships (`benchmarks/adrs/<p>`), the
 solution is staged as the leaderboard stages it (leaderboard_staging.py) and
 evaluated exactly as `syslab eval` evaluates a file: `evaluate_program` with
 the process sandbox, in the task's split mode, under the leaderboard's
-timeout where its config.yaml declares one. One row per solution: the
+timeout where the problem declares one. One row per solution: the
 published score (the checkout's results.json, else the task's
 published.toml), syslab's, their difference, the framework's rank within the
 problem by each, wall time and a status. Rows are written (CSV and

@@ -105,24 +105,20 @@ def stage(checkout: Path, solution: LeaderboardSolution) -> StagedSolution:
 
 
 TIMEOUT_KEYS = ("timeout_s", "timeout_seconds", "timeout")
+# Where a leaderboard problem declares its timeout, first match wins: config.yaml (JSON-shaped
+# YAML), then the spec its evaluator hands to Solution.solve (txn_scheduling: timeout_seconds).
+TIMEOUT_FILES = ("config.yaml", "resources/submission_spec.json")
 
 
-def leaderboard_timeout(checkout: Path, problem: str) -> float | None:
-    """The evaluation timeout a problem's `config.yaml` declares (seconds), or None.
-
-    The leaderboard's config.yaml is JSON-shaped YAML; a timeout is looked for at the top level
-    and under `evaluation` / `evaluator`. A malformed file is an error naming the file and key."""
-    path = checkout / "problems" / problem / "config.yaml"
-    if not path.is_file():
-        return None
-    import yaml
+def _timeout_in(path: Path) -> float | None:
+    import yaml  # JSON is YAML: one parser for both files
 
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as e:
-        raise SpecError(path, "config.yaml", f"not valid YAML ({str(e).splitlines()[0]})") from None
+        raise SpecError(path, path.name, f"not valid YAML/JSON ({str(e).splitlines()[0]})") from None
     if not isinstance(doc, dict):
-        raise SpecError(path, "config.yaml", "expected a mapping at the top level")
+        raise SpecError(path, path.name, "expected a mapping at the top level")
     for where in (doc, doc.get("evaluation"), doc.get("evaluator")):
         if not isinstance(where, dict):
             continue
@@ -132,6 +128,20 @@ def leaderboard_timeout(checkout: Path, problem: str) -> float | None:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                     raise SpecError(path, key, f"expected a positive number of seconds, got {value!r}")
                 return float(value)
+    return None
+
+
+def leaderboard_timeout(checkout: Path, problem: str) -> float | None:
+    """The evaluation timeout (seconds) a problem declares in TIMEOUT_FILES, or None.
+
+    Looked for at the top level and under `evaluation` / `evaluator`. A malformed file or value
+    is an error naming the file and key."""
+    for name in TIMEOUT_FILES:
+        path = checkout / "problems" / problem / name
+        if path.is_file():
+            found = _timeout_in(path)
+            if found is not None:
+                return found
     return None
 
 

@@ -215,3 +215,14 @@ def test_cli_command(tmp_path):
     assert len(records) == 5 and {r["timeout_s"] for r in records} == {"45"}  # --timeout wins
     missing = CliRunner().invoke(app, ["reproduce", "adrs", "--leaderboard", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "no solutions/ directory" in missing.output
+
+
+def test_timeout_from_config_yaml_then_submission_spec(tmp_path):
+    problem = tmp_path / "problems" / "txn_scheduling"
+    (problem / "resources").mkdir(parents=True)
+    assert leaderboard_staging.leaderboard_timeout(tmp_path, "txn_scheduling") is None
+    (problem / "config.yaml").write_text('{"dependencies": {"uv_project": "resources"}}')
+    (problem / "resources" / "submission_spec.json").write_text('{"timeout_seconds": 600}')
+    assert leaderboard_staging.leaderboard_timeout(tmp_path, "txn_scheduling") == 600.0
+    (problem / "config.yaml").write_text("evaluation:\n  timeout_s: 45\n")
+    assert leaderboard_staging.leaderboard_timeout(tmp_path, "txn_scheduling") == 45.0
