@@ -9,9 +9,9 @@ The first message is ("init", program source, adapter source or None).
 The runtime writes both to its scratch dir (tools such as Triton and inspect
 read source files; a program that came with files of its own, `MANIFEST`
 from evaluators/program_files.py, is written where the manifest says, its
-files around it and their directories first on sys.path), runs the task's adapter first (task code that maps plain
-data to the objects the program's interface promises), then the program, and
-replies ("ok", None) or an error. Then, until "bye" or end of file, each
+files around it, their directories first on sys.path), runs the task's
+adapter first (task code that maps plain data to the objects the program's
+interface promises), then the program, and replies ("ok", None) or an error. Then, until "bye" or end of file, each
 request gets one reply:
 
     ("bind", name)             -> fid      adapter function (called with the program
