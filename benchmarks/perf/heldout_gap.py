@@ -28,7 +28,7 @@ def measure(task_dir: str, budget: int, out: Path) -> dict:
     return {
         "task": task.name,
         "metric": task.primary_metric,
-        "against": task.spec.heldout.against if task.spec.heldout else None,
+        "against": _against(task),
         "tolerance": task.spec.heldout.tolerance if task.spec.heldout else None,
         "budget": budget,
         "evaluations": result.evaluations,
@@ -37,6 +37,18 @@ def measure(task_dir: str, budget: int, out: Path) -> dict:
         "wall_s": round(time.time() - t0, 1),
         "heldout": [r.model_dump(mode="json") for r in result.heldout],
     }
+
+
+def _against(task: object) -> str | None:
+    """What the gap is measured against: search (relative or absolute), seed or gain."""
+    held = task.spec.heldout  # type: ignore[attr-defined]
+    if held is None:
+        return None
+    return (
+        held.against
+        if held.against != "search"
+        else ("search, relative" if held.relative else "search, absolute")
+    )
 
 
 def _fmt(v: float | None) -> str:
