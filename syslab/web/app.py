@@ -30,6 +30,11 @@ STATIC_TYPES = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "charts.js": "text/javascript; charset=utf-8",
+    "util.js": "text/javascript; charset=utf-8",
+    "graph.js": "text/javascript; charset=utf-8",
+    "exchange.js": "text/javascript; charset=utf-8",
+    "panel.js": "text/javascript; charset=utf-8",
+    "views.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 SHA256 = re.compile(r"[0-9a-f]{64}")

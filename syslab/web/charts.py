@@ -8,6 +8,8 @@ from typing import Any
 
 from syslab.artifacts.heldout_rows import latest_heldout
 from syslab.artifacts.schema import Node, NodeKind
+from syslab.metric_text import from_score
+from syslab.progress import NOT_COUNTED, NOT_EVALUATED
 from syslab.web.data import RunView, _finite
 
 FAILURE_BINS = 20
@@ -36,7 +38,8 @@ def score_series(view: RunView) -> dict[str, Any]:
         else:
             fails.append([i, n.id])
         best_line.append([i, best])
-    return {"points": points, "best": best_line, "invalid": fails, "evaluations": i}
+    # `evaluations` is kept for old clients: it counts finished attempts (see evaluation_count).
+    return {"points": points, "best": best_line, "invalid": fails, "attempts": i, "evaluations": i}
 
 
 def failures_over_time(view: RunView, bins: int = FAILURE_BINS) -> dict[str, Any]:
@@ -83,13 +86,19 @@ def cost_by_model(view: RunView) -> dict[str, Any]:
 
 def _directions(view: RunView) -> dict[str, str]:
     """Metric directions from the task (when its directory is still there); else maximize."""
-    try:
-        from syslab.task import load_task
+    return {k: m["direction"] for k, m in view.metric_specs.items()}
 
-        task = load_task(view.store.manifest.task_dir)
-        return {k: m.direction.value for k, m in task.spec.metrics.items()}
-    except Exception:  # the task dir moved or changed: fall back to "higher is better"
-        return {}
+
+def evaluation_count(view: RunView) -> int:
+    """Programs run through the evaluator, passed or failed (what --budget counts): attempts that
+    yielded no program (unparsable, failed patch, duplicate, LLM error) or were cut off are not."""
+    return sum(
+        1
+        for n in view.nodes.values()
+        if n.kind != NodeKind.analysis
+        and n.status.value in ("evaluated", "failed")
+        and (n.failure_kind or "") not in NOT_EVALUATED | NOT_COUNTED
+    )
 
 
 def map_elites(view: RunView) -> dict[str, Any]:
@@ -222,6 +231,12 @@ def compare(views: list[RunView]) -> dict[str, Any]:
         best = v.nodes[best_id] if best_id is not None else None
         cost = sum(r["cost_usd"] for r in cost_by_model(v)["rows"])
         m = v.manifest
+        # The best in the primary metric's own value and unit, never a minimised metric's negation.
+        spec = v.metric_specs.get(v.primary_metric or "", {})
+        direction = spec.get("direction", "maximize")
+        best_value = None
+        if best is not None:
+            best_value = best.metrics.get(v.primary_metric) if v.primary_metric else best.score
         rows.append(
             {
                 "run_id": v.run_id,
@@ -229,14 +244,22 @@ def compare(views: list[RunView]) -> dict[str, Any]:
                 "status": m["status"],
                 "proposer": m["proposer"],
                 "seed": m["seed"],
-                "evaluations": s["evaluations"],
+                "attempts": s["evaluations"],
+                "evaluations": evaluation_count(v),
                 "valid": len(s["points"]),
                 "failures": sum(v.store.failure_counts().values()),
+                "metric": v.primary_metric or "score",
+                "unit": spec.get("unit", ""),
+                "direction": direction,
+                "best_value": best_value,
                 "best_score": None if best is None else best.score,
                 "best_node": best_id,
                 "cost_usd": cost,
                 "verified": m["verified"],
             }
         )
-        curves.append({"run_id": v.run_id, "best": s["best"]})
+        own = [[i, from_score(b, direction) if v.primary_metric else b] for i, b in s["best"]]
+        curves.append(
+            {"run_id": v.run_id, "best": own, "metric": v.primary_metric or "score", "direction": direction}
+        )
     return {"rows": rows, "curves": curves}

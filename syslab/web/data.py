@@ -27,6 +27,30 @@ STATUS_CODE = {"pending": 0, "running": 1, "evaluated": 2, "failed": 3, "interru
 TEXT_CAP = 200_000  # characters of one evidence text put inline in the node panel
 
 
+def task_metrics(task_dir: str) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """(primary metric, {name: unit, direction, primary, description}) from the run's task, so the
+    page shows metrics in their own units and direction; (None, {}) when the task moved."""
+    from syslab.task import load_task
+
+    try:
+        task = load_task(task_dir)
+    except Exception:  # a moved or changed task: the page falls back to the raw score
+        return None, {}
+    specs = {k: m.model_dump(mode="json") for k, m in task.spec.metrics.items()}
+    return task.primary_metric, specs
+
+
+def full_note(node: Node) -> str:
+    """The note as the analyst wrote it: an analysis node's stored note is its guidance's first line
+    cut at 200 characters (mid-word), and the whole line is still in its data."""
+    guidance = node.data.get("guidance") if node.kind == NodeKind.analysis else None
+    if isinstance(guidance, str) and guidance.strip():
+        first = guidance.strip().splitlines()[0]
+        if first.startswith(node.note) and len(first) > len(node.note):
+            return first
+    return node.note
+
+
 def _finite(v: float | None) -> float | None:
     return v if v is not None and v == v and abs(v) != float("inf") else None
 
@@ -53,6 +77,7 @@ class RunView:
         self.run_dir = Path(run_dir)
         self.store = _open_store(self.run_dir)
         self.evidence_root = (self.run_dir / "evidence").resolve()
+        self.primary_metric, self.metric_specs = task_metrics(self.store.manifest.task_dir)
         self.nodes: dict[int, Node] = {}
         self.analysis_of: dict[int, set[int]] = defaultdict(set)  # analysis node -> candidates
         self.mentioned_by: dict[int, set[int]] = defaultdict(set)  # candidate -> analysis nodes
@@ -98,6 +123,8 @@ class RunView:
             "created_at": m.created_at,
             "finished_at": m.finished_at,
             "search": m.config.get("search", {}),
+            "primary_metric": self.primary_metric,
+            "metric_specs": self.metric_specs,
             **provenance(m),  # verified, evaluation_mode, verification_note: the page's badge
         }
 
@@ -132,6 +159,14 @@ class RunView:
             path.append(cur)
             seen.add(cur)
             cur = self.nodes[cur].parent_id
+        # Every metric any node reports (the task's first, in its order), one value per node.
+        names = list(self.metric_specs) + sorted(
+            {k for n in nodes for k in n.metrics} - set(self.metric_specs)
+        )
+        metrics = {
+            k: [_finite(n.metrics.get(k)) if n.valid and n.kind != NodeKind.analysis else None for n in nodes]
+            for k in names
+        }
         return {
             "run_id": self.run_id,
             "rev": self.rev,
@@ -154,6 +189,9 @@ class RunView:
             "best": best,
             "best_path": path[::-1],
             "crossover": [list(e) for e in self.crossover],
+            "metrics": metrics,
+            "primary_metric": self.primary_metric,
+            "metric_specs": self.metric_specs,
         }
 
     def _best_id(self) -> int | None:
@@ -203,6 +241,7 @@ class RunView:
             return None
         # Every node of a run was scored the same way (one task, one mode): the run's provenance.
         out: dict[str, Any] = {"node": node.model_dump(mode="json"), **provenance(self.store.manifest)}
+        out["node"]["note"] = full_note(node)
         out["code"] = self.store.get_code(node_id) if node.commit else None
         out["diff"] = self.store.diff(node_id) if node.commit and node.parent_id is not None else None
         out["evidence"] = {
@@ -220,7 +259,7 @@ class RunView:
         for aid in sorted(self.mentioned_by.get(node_id, ())):
             a = self.nodes.get(aid)
             if a is not None:
-                notes.append({"id": aid, "note": a.note, "model": a.model, "data": a.data})
+                notes.append({"id": aid, "note": full_note(a), "model": a.model, "data": a.data})
         out["analyst_notes"] = notes
         out["analysis_of"] = sorted(self.analysis_of.get(node_id, ()))
         # Held-out measurements (after the search, never seen by it): newest last.

@@ -175,7 +175,7 @@ def test_logic_and_compare(client: TestClient, rid: str, finished_run: Path, sec
     cmp = client.get("/api/compare").json()
     assert [r["run_id"] for r in cmp["rows"]] == [finished_run.name, second_run.name]
     assert all(r["evaluations"] > 0 and r["best_score"] is not None for r in cmp["rows"])
-    assert [len(c["best"]) for c in cmp["curves"]] == [r["evaluations"] for r in cmp["rows"]]
+    assert [len(c["best"]) for c in cmp["curves"]] == [r["attempts"] for r in cmp["rows"]]
 
 
 def test_not_a_run_directory(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from syslab.web.app import create_app
+from syslab.web.app import STATIC_TYPES, create_app
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-RUN"
 
@@ -93,7 +93,7 @@ def test_read_only_and_headers(client: TestClient) -> None:
     assert "default-src 'self'" in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"
     # The page loads nothing from elsewhere (works offline): no absolute URLs in its files.
-    for name in ("index.html", "app.js", "charts.js", "style.css"):
+    for name in ("index.html", "style.css", *(n for n in STATIC_TYPES if n.endswith(".js"))):
         text = client.get(f"/static/{name}").text if name != "index.html" else r.text
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, name
 

@@ -32,28 +32,83 @@
     return [lo - p, hi + p];
   }
 
-  // Axes box with ticks; returns the data->pixel mapping.
-  function axes(ctx, w, h, xr, yr, xlabel, ylabel, opts) {
+  function quantile(sorted, q) {
+    const p = (sorted.length - 1) * q, i = Math.floor(p), f = p - i;
+    return i + 1 < sorted.length ? sorted[i] + (sorted[i + 1] - sorted[i]) * f : sorted[i];
+  }
+
+  // A scale for colour and axes that one outlier cannot flatten. Modes:
+  //   robust: linear between Tukey's fences (quartiles -/+ 1.5 IQR); values beyond are clipped;
+  //   rank:   by quantile, so every node differs from its neighbours in colour;
+  //   log:    symmetric log (sign-preserving, fine for negative scores and for costs over decades);
+  //   linear: min to max, as before.
+  // Returns {tr, inv, u0, u1, lo, hi, clipped (below + above), norm(v) in [0, 1], outside(v) -1/0/1}.
+  function makeScale(values, mode) {
+    const v = values.filter((x) => x !== null && x !== undefined && isFinite(x)).sort((a, b) => a - b);
+    let tr = (x) => x, inv = (u) => u, lo = v.length ? v[0] : 0, hi = v.length ? v[v.length - 1] : 1;
+    if (mode === "robust" && v.length >= 4) {
+      const q1 = quantile(v, 0.25), q3 = quantile(v, 0.75), k = 1.5 * (q3 - q1);
+      lo = Math.max(lo, q1 - k); hi = Math.min(hi, q3 + k);
+    } else if (mode === "log" && v.length) {
+      const mags = v.map(Math.abs).filter((x) => x > 0).sort((a, b) => a - b);
+      const c = mags.length ? Math.max(mags[0], quantile(mags, 0.5) / 100) : 1;
+      tr = (x) => Math.sign(x) * Math.log10(1 + Math.abs(x) / c);
+      inv = (u) => Math.sign(u) * c * (10 ** Math.abs(u) - 1);
+    } else if (mode === "rank" && v.length > 1) {
+      tr = (x) => {  // interpolated empirical CDF
+        let a = 0, b = v.length - 1;
+        if (x <= v[0]) return 0; if (x >= v[b]) return 1;
+        while (b - a > 1) { const m = (a + b) >> 1; if (v[m] <= x) a = m; else b = m; }
+        return (a + (v[b] > v[a] ? (x - v[a]) / (v[b] - v[a]) : 0)) / (v.length - 1);
+      };
+      inv = (u) => quantile(v, Math.max(0, Math.min(1, u)));
+    }
+    let u0 = tr(lo), u1 = tr(hi);
+    if (!(u1 - u0 > 1e-12)) { u0 -= 0.5; u1 += 0.5; }
+    const outside = (x) => (x < lo ? -1 : x > hi ? 1 : 0);
+    const below = v.filter((x) => x < lo).length, above = v.filter((x) => x > hi).length, clipped = below + above;
+    const norm = (x) => Math.max(0, Math.min(1, (tr(x) - u0) / (u1 - u0)));
+    return { mode: mode || "linear", tr, inv, u0, u1, lo, hi, clipped, below, above, outside, norm };
+  }
+  const linear = (r) => makeScale(r, "linear");
+
+  // Axes box with ticks; xs/ys are scales (makeScale) or [lo, hi]; returns the data->pixel mapping.
+  // A value outside a scale's domain is drawn at the edge (callers mark it as clipped).
+  function axes(ctx, w, h, xs, ys, xlabel, ylabel, opts) {
     const o = opts || {};
+    if (Array.isArray(xs)) xs = linear(xs);
+    if (Array.isArray(ys)) ys = linear(ys);
     const m = { l: 58, r: 12, t: o.top || 10, b: 34 };
-    const X = (v) => m.l + (v - xr[0]) / (xr[1] - xr[0]) * (w - m.l - m.r);
-    const Y = (v) => h - m.b - (v - yr[0]) / (yr[1] - yr[0]) * (h - m.t - m.b);
+    const px = o.pad === undefined ? 0.05 : o.pad;
+    const span = (s) => { const p = (s.u1 - s.u0) * px; return [s.u0 - p, s.u1 + p]; };
+    const [xa, xb] = span(xs), [ya, yb] = span(ys);
+    const clampU = (u, a, b) => Math.max(a, Math.min(b, u));
+    const X = (v) => m.l + (clampU(xs.tr(v), xa, xb) - xa) / (xb - xa) * (w - m.l - m.r);
+    const Y = (v) => h - m.b - (clampU(ys.tr(v), ya, yb) - ya) / (yb - ya) * (h - m.t - m.b);
     ctx.strokeStyle = "#c9ccd6"; ctx.fillStyle = "#556"; ctx.lineWidth = 1;
     ctx.beginPath(); ctx.moveTo(m.l, m.t); ctx.lineTo(m.l, h - m.b); ctx.lineTo(w - m.r, h - m.b); ctx.stroke();
     ctx.textAlign = "right"; ctx.textBaseline = "middle";
     for (let i = 0; i <= 4; i++) {
-      const v = yr[0] + (yr[1] - yr[0]) * i / 4;
+      const v = ys.inv(ys.u0 + (ys.u1 - ys.u0) * i / 4);
       ctx.fillText(nice(v), m.l - 4, Y(v));
       ctx.strokeStyle = "#eef0f4"; ctx.beginPath(); ctx.moveTo(m.l + 1, Y(v)); ctx.lineTo(w - m.r, Y(v)); ctx.stroke();
     }
     ctx.textAlign = "center"; ctx.textBaseline = "top";
-    // Integer axes (evaluation counts) get whole-number ticks.
-    const step = o.intX ? Math.max(1, Math.ceil((xr[1] - xr[0]) / 6)) : (xr[1] - xr[0]) / 5;
-    for (let v = xr[0]; v <= xr[1] + 1e-9; v += step) ctx.fillText(nice(v), X(v), h - m.b + 4);
+    if (o.intX) {  // integer axes (attempt counts) get whole-number ticks
+      const step = Math.max(1, Math.ceil((xs.hi - xs.lo) / 6));
+      for (let v = xs.lo; v <= xs.hi + 1e-9; v += step) ctx.fillText(nice(v), X(v), h - m.b + 4);
+    } else for (let i = 0; i <= 4; i++) { const v = xs.inv(xs.u0 + (xs.u1 - xs.u0) * i / 4); ctx.fillText(nice(v), X(v), h - m.b + 4); }
     ctx.fillText(xlabel || "", (m.l + w - m.r) / 2, h - 14);
     ctx.save(); ctx.translate(12, (m.t + h - m.b) / 2); ctx.rotate(-Math.PI / 2);
     ctx.textBaseline = "middle"; ctx.fillText(ylabel || "", 0, 0); ctx.restore();
     return { X, Y, m };
+  }
+
+  // A clipped value: a hollow triangle at the plot's edge, pointing the way it went.
+  function clippedMark(ctx, x, y, dir) {
+    const tip = dir < 0 ? 5 : -5;
+    ctx.strokeStyle = "#d2402f"; ctx.beginPath();
+    ctx.moveTo(x - 4, y - tip); ctx.lineTo(x + 4, y - tip); ctx.lineTo(x, y + tip); ctx.closePath(); ctx.stroke();
   }
 
   function emptyNote(ctx, w, h, text) {
@@ -61,27 +116,80 @@
     ctx.fillText(text, w / 2, h / 2);
   }
 
-  // score: {points: [[i, score, id]], best: [[i, best|null]], invalid: [[i, id]], evaluations}
-  function scorePlot(canvas, score) {
+  // series: {points: [[i, value, id]], invalid: [[i, id]], attempts}; info: {label, direction}.
+  // The line is the best so far in the metric's own direction; the y scale is `mode` (makeScale).
+  function metricPlot(canvas, series, info, mode, onPick) {
     const { ctx, w, h } = setup(canvas);
-    canvas.dataset.points = String(score.points.length);
-    if (!score.evaluations) { emptyNote(ctx, w, h, "no evaluations yet"); return; }
-    const xr = [0, Math.max(1, score.evaluations) + 1];
-    const yr = extent(score.points.map((p) => p[1]), 0.08);
-    const { X, Y } = axes(ctx, w, h, xr, yr, "evaluation", "score (higher is better)", { intX: true });
+    canvas.dataset.points = String(series.points.length);
+    canvas.onclick = null;
+    if (!series.attempts) { emptyNote(ctx, w, h, "no evaluations yet"); return; }
+    const xs = linear([0, Math.max(1, series.attempts) + 1]);
+    const ys = makeScale(series.points.map((p) => p[1]), mode);
+    canvas.dataset.clipped = String(ys.clipped);
+    const { X, Y, m } = axes(ctx, w, h, xs, ys, "attempt (in the order they finished)", info.label + (ys.clipped ? ` · ${ys.clipped} clipped` : ""), { intX: true, pad: 0.08 });
     ctx.strokeStyle = "rgba(210,64,47,.7)";
-    for (const [i] of score.invalid) { ctx.beginPath(); ctx.moveTo(X(i), Y(yr[0])); ctx.lineTo(X(i), Y(yr[0]) - 6); ctx.stroke(); }
+    for (const [i] of series.invalid) { ctx.beginPath(); ctx.moveTo(X(i), h - m.b); ctx.lineTo(X(i), h - m.b - 6); ctx.stroke(); }
     ctx.fillStyle = "rgba(45,143,184,.65)";
-    for (const [i, s] of score.points) { ctx.beginPath(); ctx.arc(X(i), Y(s), 2.6, 0, 2 * Math.PI); ctx.fill(); }
-    ctx.strokeStyle = "#e08a1e"; ctx.lineWidth = 2; ctx.beginPath();
-    let started = false, prev = null;
-    for (const [i, b] of score.best) {
-      if (b === null) continue;
-      if (!started) { ctx.moveTo(X(i), Y(b)); started = true; } else { ctx.lineTo(X(i), Y(prev)); ctx.lineTo(X(i), Y(b)); }
-      prev = b;
+    for (const [i, v] of series.points) {
+      if (ys.outside(v)) { clippedMark(ctx, X(i), Y(v), ys.outside(v)); continue; }
+      ctx.beginPath(); ctx.arc(X(i), Y(v), 2.6, 0, 2 * Math.PI); ctx.fill();
     }
-    if (started) ctx.lineTo(X(xr[1] - 1), Y(prev));
+    const sign = info.direction === "minimize" ? -1 : 1;
+    ctx.strokeStyle = "#e08a1e"; ctx.lineWidth = 2; ctx.beginPath();
+    let best = null;
+    for (const [i, v] of series.points) {
+      if (best !== null && sign * v <= sign * best) continue;
+      if (best === null) ctx.moveTo(X(i), Y(v)); else { ctx.lineTo(X(i), Y(best)); ctx.lineTo(X(i), Y(v)); }
+      best = v;
+    }
+    if (best !== null) ctx.lineTo(X(series.attempts), Y(best));
     ctx.stroke(); ctx.lineWidth = 1;
+    canvas.onclick = (ev) => {
+      const r = canvas.getBoundingClientRect(), id = nearest(series.points.map((p) => [p[2], X(p[0]), Y(p[1])]), ev.clientX - r.left, ev.clientY - r.top);
+      if (id !== null && onPick) onPick(id);
+    };
+  }
+
+  function nearest(pts, mx, my) {
+    let best = null, bd = 64;
+    for (const [id, x, y] of pts) { const d = (x - mx) ** 2 + (y - my) ** 2; if (d < bd) { bd = d; best = id; } }
+    return best;
+  }
+
+  // The non-dominated points of [[id, a, b]] for directions da, db ("minimize"/"maximize").
+  function paretoFront(pts, da, db) {
+    const sa = da === "minimize" ? -1 : 1, sb = db === "minimize" ? -1 : 1;
+    const order = [...pts].sort((p, q) => sa * q[1] - sa * p[1] || sb * q[2] - sb * p[2]);
+    const front = [];
+    let best = -Infinity;
+    for (const [id, , b] of order) if (sb * b > best) { front.push(id); best = sb * b; }
+    return front;
+  }
+
+  // Metric against metric, the Pareto front (under both metrics' directions) in red.
+  function scatterPlot(canvas, pts, xi, yi, mode, onPick) {
+    const { ctx, w, h } = setup(canvas);
+    canvas.onclick = null;
+    canvas.dataset.points = String(pts.length);
+    if (!pts.length) { canvas.dataset.front = ""; emptyNote(ctx, w, h, "no candidate has both metrics"); return; }
+    const xs = makeScale(pts.map((p) => p[1]), mode), ys = makeScale(pts.map((p) => p[2]), mode);
+    const { X, Y } = axes(ctx, w, h, xs, ys, xi.label, yi.label);
+    const front = paretoFront(pts, xi.direction, yi.direction), on = new Set(front);
+    canvas.dataset.front = front.join(",");
+    for (const [id, a, b] of pts) {
+      if (xs.outside(a) || ys.outside(b)) { clippedMark(ctx, X(a), Y(b), ys.outside(b) || 1); continue; }
+      ctx.fillStyle = on.has(id) ? "#d2402f" : "rgba(45,143,184,.5)";
+      ctx.beginPath(); ctx.arc(X(a), Y(b), on.has(id) ? 4 : 2.5, 0, 2 * Math.PI); ctx.fill();
+    }
+    const fp = pts.filter((q) => on.has(q[0])).sort((u, v) => u[1] - v[1]);
+    ctx.strokeStyle = "#d2402f"; ctx.beginPath();
+    fp.forEach((q, k) => (k ? ctx.lineTo(X(q[1]), Y(q[2])) : ctx.moveTo(X(q[1]), Y(q[2]))));
+    ctx.stroke();
+    canvas.onclick = (ev) => {
+      const r = canvas.getBoundingClientRect(), id = nearest(pts.map((p) => [p[0], X(p[1]), Y(p[2])]), ev.clientX - r.left, ev.clientY - r.top);
+      if (id !== null && onPick) onPick(id);
+    };
+    return front;
   }
 
   // failures: {kinds, counts[kind][bin], totals[bin], edges}
@@ -90,7 +198,7 @@
     const nb = f.totals.length;
     if (!f.totals.some((t) => t > 0)) { emptyNote(ctx, w, h, "no evaluations yet"); return; }
     const yr = [0, 1];
-    const { X, Y } = axes(ctx, w, h, [0, f.edges[nb]], yr, "evaluation", "share of attempts failing", { intX: true, top: 26 });
+    const { X, Y } = axes(ctx, w, h, [0, f.edges[nb]], yr, "attempt", "share of attempts failing", { intX: true, top: 26, pad: 0 });
     for (let b = 0; b < nb; b++) {
       if (!f.totals[b]) continue;
       let acc = 0;
@@ -122,7 +230,7 @@
   }
 
   // grid: {dims, bins, cells: {"i,j": {count, id, score}}, notes}; onPick(id) on click.
-  function mapPlot(canvas, grid, onPick) {
+  function mapPlot(canvas, grid, onPick, mode) {
     const { ctx, w, h } = setup(canvas);
     canvas.onclick = null;
     if (!grid.dims || !grid.dims.length) { emptyNote(ctx, w, h, grid.notes || "no MAP-Elites grid"); return; }
@@ -130,12 +238,12 @@
     const m = { l: 58, r: 12, t: 10, b: 34 };
     const cw = (w - m.l - m.r) / bx, ch = (h - m.t - m.b) / by;
     const scores = Object.values(grid.cells).map((c) => c.score);
-    const [lo, hi] = extent(scores, 0);
+    const sc = makeScale(scores, mode || "robust");
     ctx.strokeStyle = "#eef0f4";
     for (let i = 0; i < bx; i++) for (let j = 0; j < by; j++) ctx.strokeRect(m.l + i * cw, h - m.b - (j + 1) * ch, cw, ch);
     for (const [key, c] of Object.entries(grid.cells)) {
       const [i, j] = key.split(",").map(Number);
-      ctx.fillStyle = ramp((c.score - lo) / (hi - lo || 1));
+      ctx.fillStyle = ramp(sc.norm(c.score));
       ctx.fillRect(m.l + i * cw + 1, h - m.b - ((j || 0) + 1) * ch + 1, cw - 2, ch - 2);
     }
     ctx.fillStyle = "#556"; ctx.textAlign = "center"; ctx.textBaseline = "top";
@@ -153,32 +261,6 @@
     };
   }
 
-  // pareto: {metrics, directions, points: [[id, a, b]], front: [ids]}
-  function paretoPlot(canvas, p, onPick) {
-    const { ctx, w, h } = setup(canvas);
-    if (!p) { emptyNote(ctx, w, h, "no pareto_metrics configured for this run"); return; }
-    const xr = extent(p.points.map((q) => q[1])), yr = extent(p.points.map((q) => q[2]));
-    const { X, Y } = axes(ctx, w, h, xr, yr, `${p.metrics[0]} (${p.directions[0]})`, `${p.metrics[1]} (${p.directions[1]})`);
-    const front = new Set(p.front);
-    for (const [id, a, b] of p.points) {
-      ctx.fillStyle = front.has(id) ? "#d2402f" : "rgba(45,143,184,.5)";
-      ctx.beginPath(); ctx.arc(X(a), Y(b), front.has(id) ? 4 : 2.5, 0, 2 * Math.PI); ctx.fill();
-    }
-    const fp = p.points.filter((q) => front.has(q[0])).sort((u, v) => u[1] - v[1]);
-    ctx.strokeStyle = "#d2402f"; ctx.beginPath();
-    fp.forEach((q, k) => (k ? ctx.lineTo(X(q[1]), Y(q[2])) : ctx.moveTo(X(q[1]), Y(q[2]))));
-    ctx.stroke();
-    canvas.onclick = (ev) => {
-      const r = canvas.getBoundingClientRect(), mx = ev.clientX - r.left, my = ev.clientY - r.top;
-      let best = null, bd = 64;
-      for (const [id, a, b] of p.points) {
-        const d = (X(a) - mx) ** 2 + (Y(b) - my) ** 2;
-        if (d < bd) { bd = d; best = id; }
-      }
-      if (best !== null && onPick) onPick(best);
-    };
-  }
-
   // curves: [{run_id, best: [[i, b]]}]
   function comparePlot(canvas, curves) {
     const { ctx, w, h } = setup(canvas);
@@ -186,7 +268,9 @@
     canvas.dataset.points = String(all.length);
     if (!all.length) { emptyNote(ctx, w, h, "no valid candidates yet"); return; }
     const xr = [0, Math.max(...all.map((p) => p[0])) + 1], yr = extent(all.map((p) => p[1]), 0.08);
-    const { X, Y } = axes(ctx, w, h, xr, yr, "evaluation", "best score so far", { intX: true });
+    const metrics = [...new Set(curves.map((c) => c.metric))];
+    const ylabel = metrics.length === 1 ? `best ${metrics[0]} so far (${curves[0].direction === "minimize" ? "lower" : "higher"} is better)` : "best so far (each run's primary metric)";
+    const { X, Y } = axes(ctx, w, h, xr, yr, "attempt", ylabel, { intX: true, pad: 0 });
     curves.forEach((c, k) => {
       ctx.strokeStyle = PALETTE[(k + 3) % PALETTE.length]; ctx.lineWidth = 2; ctx.beginPath();
       let started = false, prev = null;
@@ -202,5 +286,5 @@
     ctx.lineWidth = 1;
   }
 
-  window.SyslabCharts = { PALETTE, ramp, scorePlot, failurePlot, mapPlot, paretoPlot, comparePlot, nice };
+  window.SyslabCharts = { PALETTE, ramp, makeScale, paretoFront, metricPlot, scatterPlot, failurePlot, mapPlot, comparePlot, nice };
 })();
