@@ -55,7 +55,7 @@
       ["held-out", (s.heldout || []).map((r) => `#${r.node_id} search ${S.fmt(r.search_value)} / held-out ${r.heldout_value === null ? "failed" : S.fmt(r.heldout_value)}${r.overfit ? " OVERFIT" : ""}`).join("; ") || "no held-out split"]];
     for (const [k, v] of rows) rt.append(el("tr", {}, el("th", { text: k }), el("td", { text: String(v) })));
     if (!$("map-plot").dataset.cells) $("map-notes").textContent = "computing the grid (reads every candidate's code once)…";
-    S.api(S.runUrl("map_elites")).then((g) => { C.mapPlot($("map-plot"), g, S.pick, S.scale); $("map-notes").textContent = g.notes || "colour: the cell elite's score; click a cell to open its elite"; });
+    S.api(S.runUrl("map_elites")).then((g) => { C.mapPlot($("map-plot"), g, S.pick, S.scale); $("map-notes").textContent = g.notes || "colour: the cell elite's score (yellow is better); click a cell to open its elite"; });
   }
 
   // Open a node from anywhere (links, charts, search): the graph tab, the panel, and the node
