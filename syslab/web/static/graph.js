@@ -24,7 +24,13 @@
     buildGrid();
   }
 
+  // Node colours, computed once per graph, colour choice and scale (a redraw only reads them).
   function fill(i) {
+    if (!S.fillCache) S.fillCache = S.G.id.map((_, j) => computeFill(j));
+    return S.fillCache[i];
+  }
+
+  function computeFill(i) {
     const G = S.G;
     if (G.kind[i] === 2) return ANALYSIS;
     const st = G.status_code[i];
@@ -36,7 +42,8 @@
     const s = S.cscale.values[i];
     if (s === null || s === undefined || !G.valid[i]) return INVALID;
     // Yellow is better whichever way the metric goes.
-    const t = S.cscale.norm(s);
+    // 64 levels: indistinguishable from a continuous ramp, and a redraw fills at most 64 colour batches.
+    const t = Math.round(S.cscale.norm(s) * 63) / 63;
     return C.ramp(S.cscale.info.direction === "minimize" ? 1 - t : t);
   }
 
@@ -60,6 +67,7 @@
     const values = S.metricValues(key);
     const valid = values.filter((v, i) => v !== null && G.valid[i] && G.kind[i] !== 2);
     S.cscale = { ...C.makeScale(valid, S.scale), values, info: S.metricInfo(key) };
+    S.fillCache = null;
     return S.cscale;
   }
 
