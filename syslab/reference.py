@@ -10,12 +10,8 @@ models: tests/test_reference.py regenerates it and compares. Rewrite the files w
 
 from __future__ import annotations
 
-import ast
-import inspect
-import io
 import json
 import sys
-import tokenize
 from pathlib import Path
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
@@ -24,6 +20,7 @@ from pydantic import BaseModel, create_model
 from pydantic_core import PydanticUndefined
 
 from syslab.errors import strip_optional
+from syslab.modeldoc import field_comments
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BEGIN, END = "<!-- BEGIN GENERATED: syslab.reference -->", "<!-- END GENERATED: syslab.reference -->"
@@ -38,30 +35,6 @@ ones. `syslab config --schema` prints the JSON schema of all of it.
 This page is generated from the models in `syslab/config.py`, `syslab/search/settings.py` and
 `syslab/agents/llm_config.py` (`python -m syslab.reference --write`); a test checks it is current.
 """
-
-
-def _comments(model: type[BaseModel]) -> dict[str, str]:
-    """field name -> the comment on its line in the class body (empty when none)."""
-    try:
-        source = inspect.getsource(model)
-    except (OSError, TypeError):
-        return {}
-    by_line = {
-        tok.start[0]: tok.string.lstrip("#").strip()
-        for tok in tokenize.generate_tokens(io.StringIO(source).readline)
-        if tok.type == tokenize.COMMENT
-    }
-    out, lines = {}, source.splitlines()
-    body = ast.parse(source.lstrip() if source[:1].isspace() else source).body[0]
-    for node in getattr(body, "body", []):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            text = by_line.get(node.end_lineno or node.lineno) or by_line.get(node.lineno, "")
-            above, line = [], node.lineno - 1
-            while not text and line in by_line and lines[line - 1].lstrip().startswith("#"):
-                above.insert(0, by_line[line])  # a comment block right above the field
-                line -= 1
-            out[node.target.id] = text or " ".join(above)
-    return out
 
 
 def _type_name(annotation: Any) -> str:
@@ -113,7 +86,7 @@ def model_table(
 ) -> str:
     """A Markdown section per (sub)model: key, type, default, what it is."""
     overrides = overrides or {}
-    comments = _comments(model)
+    comments = field_comments(model)
     rows, subsections = [], []
     for name, field in model.model_fields.items():
         key = f"{prefix}{name}"

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from syslab.artifacts.ara_solution import Write
 from syslab.artifacts.schema import Manifest
-from syslab.reference import _comments
+from syslab.modeldoc import field_comments
 from syslab.search.settings import SearchSettings
 
 NO_MODEL_PROPOSERS = {
@@ -34,7 +34,7 @@ def _param(key: str, value: Any, why: str, source: str) -> str:
 
 
 def _section(model: type[BaseModel], values: dict[str, Any], recorded: dict[str, Any], prefix: str) -> str:
-    comments = _comments(model)
+    comments = field_comments(model)
     return "\n".join(
         _param(
             f"{prefix}.{name}",
@@ -55,7 +55,7 @@ def training_md(man: Manifest) -> str:
         settings = SearchSettings.model_validate(search).model_dump(mode="json")
     except ValidationError:
         settings = search
-    run_comments = _comments(RunConfig)
+    run_comments = field_comments(RunConfig)
     parts = []
     for key in ("seed", "analyst_every", "budget", "executor", "pipeline", "sandbox"):
         if key not in cfg:

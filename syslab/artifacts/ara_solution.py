@@ -20,7 +20,7 @@ from syslab.artifacts.ara_trace import fmt_metrics
 from syslab.artifacts.logic import LogicLayer
 from syslab.artifacts.provenance import verification_note
 from syslab.artifacts.schema import Manifest, Node
-from syslab.reference import _comments
+from syslab.modeldoc import field_comments
 from syslab.search.settings import SearchSettings
 
 Write = Callable[[str, str, str], str]  # (relative path, text, description) -> relative path
@@ -226,7 +226,7 @@ def heuristics_md(inp: SolutionInputs) -> str:
             )
         )
     settings = SearchSettings.model_validate(man.config.get("search") or {})
-    comments = _comments(SearchSettings)
+    comments = field_comments(SearchSettings)
     recorded = man.config.get("search") or {}
     for name in SEARCH_RULES:
         value = json.dumps(getattr(settings, name))
