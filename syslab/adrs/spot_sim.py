@@ -95,7 +95,7 @@ class SpotRun:
     def spot_in(self, region: int) -> bool:
         trace = self.traces[region]
         if self.tick >= len(trace):
-            raise WrongAnswer(f"deadline miss: job still running after the trace ends ({len(trace)} ticks)")
+            raise WrongAnswer(f"job still running after the trace ends ({len(trace)} ticks)")
         return not trace[self.tick]
 
     def observe(self) -> tuple[int, int, int, float, float, int]:
