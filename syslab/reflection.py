@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from syslab import metric_text
 from syslab.agents.base import AnalysisRequest
 from syslab.artifacts.schema import Edge, EdgeKind, Node, NodeKind, NodeStatus
 
@@ -41,7 +42,9 @@ def run_analysis(run: Any) -> Node | None:
         parent_id=None,
         operator=f"analyst:{getattr(run.analyst, 'name', 'analyst')}",
         model=notes.model,
-        note=(notes.guidance or "").splitlines()[0][:200] if notes.guidance else "analysis",
+        note=metric_text.shorten((notes.guidance or "").splitlines()[0], 200)
+        if notes.guidance
+        else "analysis",
         created_at=time.time(),
         finished_at=time.time(),
         data=notes.model_dump(mode="json"),

@@ -118,7 +118,7 @@ def show_run(console: Console, run_dir: Path, top: int = 10, list_all: bool = Fa
             safe(n.operator),
             *[_metric_value(n.metrics.get(m), specs.get(m)) for m in metric_names],
             *held,
-            safe(n.note[:60]),
+            safe(metric_text.shorten(n.note, 60)),
         )
     console.print(table)
     if heldout:
@@ -232,7 +232,12 @@ def show_lineage(console: Console, run_dir: Path, node_id: int) -> None:
     )
     for nid in lineage(graph, node_id):
         n = store.get_node(nid)
-        table.add_row(str(n.id), safe(n.operator), _primary_cell(n, primary, specs), safe(n.note[:70]))
+        table.add_row(
+            str(n.id),
+            safe(n.operator),
+            _primary_cell(n, primary, specs),
+            safe(metric_text.shorten(n.note, 70)),
+        )
     console.print(table)
     store.close()
 
