@@ -162,7 +162,8 @@ def test_noise_aware_promotion_keeps_the_lucky_candidate_out(
     assert any(c["incumbent"] == nodes[11.0].id and not c["won"] for c in d["contests"])
     # The top mean (D) is not the run's best: its contest decided, and code.git's main says so too.
     with RunStore.open(result.run_dir, readonly=True) as store:
-        assert store.best_node().id == nodes[11.3].id
+        assert store.top_node().id == nodes[11.3].id  # the top mean ...
+        assert store.best_node().id == nodes[11.0].id  # ... is not what show, review and exports call best
         assert result.best_node_id == nodes[11.0].id == store.get_state("best")["node_id"]
     assert (result.run_dir / "code.git" / "refs" / "heads" / "main").read_text().strip() == nodes[11.0].commit
 

@@ -106,6 +106,9 @@ class RunStore:
         self._blobs = BlobStore(self.run_dir / EVIDENCE_DIR, readonly=readonly)
         self._rev = conn.execute("SELECT COALESCE(MAX(rev), 0) FROM nodes").fetchone()[0]
         self._best: tuple[float, int] | None = None
+        # A noisy task's best is what its contests promoted (state "best", syslab.contest), which
+        # need not be the top mean: then only set_best moves main, and best_node() reads the state.
+        self._promoted = conn.execute("SELECT 1 FROM state WHERE key = 'best'").fetchone() is not None
         self._load_best()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -309,11 +312,13 @@ class RunStore:
                 self._git.point_main(row[0])
 
     def _load_best(self) -> None:
-        best = self.best_node()
+        best = self.top_node()
         self._best = (best.score, best.id) if best and best.score is not None else None
 
     def _consider_best(self, node: Node) -> None:
         """Move refs/heads/main to a new best candidate (published after commit)."""
+        if self._promoted:
+            return  # the contests decide the best; set_best moves main
         is_best_kind = (
             node.kind.value in CANDIDATE_KINDS
             and node.status == NodeStatus.evaluated
@@ -363,6 +368,17 @@ class RunStore:
         return sorted((row_to_node(r) for r in rows), key=lambda n: n.id), rev
 
     def best_node(self) -> Node | None:
+        """The run's best: for a noisy task the node its contests promoted, else the top node."""
+        if self._promoted:
+            state = self.get_state("best") or {}
+            if isinstance(state.get("node_id"), int):
+                try:
+                    return self.get_node(state["node_id"])
+                except SyslabError:
+                    pass  # a state naming no node: fall back to the scores
+        return self.top_node()
+
+    def top_node(self) -> Node | None:
         """Highest score among valid evaluated seed/candidate nodes (ties: lowest id)."""
         with self._lock:
             row = self._conn.execute(BEST_SQL).fetchone()
@@ -469,6 +485,8 @@ class RunStore:
         text = json.dumps(value)
         with self.transaction():
             self._conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, text))
+        if key == "best":
+            self._promoted = True
 
     def get_state(self, key: str) -> dict | None:
         with self._lock:
