@@ -92,9 +92,10 @@ def judge(task: Task, node: Node, record: HeldoutRecord, seed: HeldoutRecord | N
     return record
 
 
-def heldout_targets(store: Any, top_k: int) -> list[tuple[int | None, Node]]:
+def heldout_targets(store: Any, top_k: int, extra: tuple[int, ...] = ()) -> list[tuple[int | None, Node]]:
     """(search rank, node) of the top-k valid candidates by search score, then the seed (the
-    baseline every improvement claim is measured against) when it is not among them."""
+    baseline every improvement claim is measured against) and the `extra` nodes (the run's own
+    best where noise-aware promotion chose it, the nodes claims name) not among them."""
     ranked = sorted(
         (
             n
@@ -105,8 +106,10 @@ def heldout_targets(store: Any, top_k: int) -> list[tuple[int | None, Node]]:
     )
     targets: list[tuple[int | None, Node]] = list(enumerate(ranked[:top_k]))
     seeds = [n for n in store.nodes(kind=NodeKind.seed) if n.valid]
-    if seeds and all(n.id != seeds[0].id for _, n in targets):
-        targets.append((None, seeds[0]))
+    rank = {n.id: i for i, n in enumerate(ranked)}
+    for node in seeds[:1] + [store.get_node(i) for i in extra]:
+        if node.valid and all(n.id != node.id for _, n in targets):
+            targets.append((rank.get(node.id), node))
     return targets
 
 
@@ -150,6 +153,7 @@ def evaluate_heldout(
     image: str | None = None,
     workers: int = 1,
     top_k: int | None = None,
+    extra: tuple[int, ...] = (),
 ) -> list[HeldoutRecord]:
     """Score the top-k candidates (and the seed) on the task's held-out entry and record each.
 
@@ -160,7 +164,7 @@ def evaluate_heldout(
     held = heldout_task(task)
     if held is None or task.spec.heldout is None:
         return []
-    targets = heldout_targets(store, top_k or task.spec.heldout.top_k)
+    targets = heldout_targets(store, top_k or task.spec.heldout.top_k, extra)
     codes = {node.id: store.get_code(node.id) for _, node in targets}
     targets = [(rank, node) for rank, node in targets if codes[node.id] is not None]
     image = image or task.spec.sandbox.image
@@ -205,4 +209,6 @@ def run_heldout(run: Any) -> list[HeldoutRecord]:
         backend=run.config.sandbox.backend,
         image=run.config.sandbox.image,
         workers=run.config.executor.workers,
+        # With noise-aware promotion the run's best need not be the top search score.
+        extra=(run.engine.best.id,) if getattr(run.engine, "best", None) is not None else (),
     )

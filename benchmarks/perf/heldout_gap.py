@@ -63,7 +63,8 @@ def table(rows: list[dict]) -> str:
     ]
     for row in rows:
         held = row["heldout"]
-        best = next((r for r in held if r["rank"] == 0), None)
+        # The run's best (with noise-aware promotion not always the top search score).
+        best = next((r for r in held if r["node_id"] == row["best_node"]), None)
         seed = next((r for r in held if r["node_id"] == 0), None)  # the seed is node 0
         verdict = "-" if best is None else ("overfit" if best["overfit"] else "holds")
         lines.append(

@@ -212,7 +212,9 @@ def reproduce_run(
             claim.status = status  # type: ignore[assignment]
             claim.verified = f"syslab reproduce at {time.strftime('%Y-%m-%d %H:%M:%S')}: {reason}"
 
-    heldout = _reproduce_heldout(run_dir, task, logic, claim_reps, backend, image, workers, update)
+    heldout = _reproduce_heldout(
+        run_dir, task, logic, claim_reps, backend, image, workers, update, claim_nodes
+    )
     report = ReproductionReport(
         heldout=heldout,
         run_dir=str(run_dir),
@@ -243,6 +245,7 @@ def _reproduce_heldout(
     image: str | None,
     workers: int,
     update: bool,
+    claim_nodes: list[int],
 ) -> list[HeldoutRecord]:
     """Score the top-k on the task's held-out split again (recorded as origin "reproduce" when
     `update`), and let the claims' held-out numbers and statuses follow the new measurements."""
@@ -255,7 +258,9 @@ def _reproduce_heldout(
     if not update:  # measure without recording: a store that only pretends to add rows
         store = _Unrecorded(store)  # type: ignore[assignment]
     try:
-        records = evaluate_heldout(store, task, "reproduce", backend, image, workers)  # type: ignore[arg-type]
+        records = evaluate_heldout(
+            store, task, "reproduce", backend, image, workers, extra=tuple(claim_nodes)
+        )  # type: ignore[arg-type]
         if logic is not None:
             before = {c.id: c.status for c in logic.claims}  # type: ignore[attr-defined]
             attach_heldout(logic, store)  # type: ignore[arg-type]
