@@ -1,6 +1,6 @@
 """What a pydantic model's fields mean, read from the code that defines them: the comment on a
 field's line (or the comment block right above it), the way this codebase documents its settings.
-Used by the settings reference (syslab.reference) and by exports that describe a run's settings.
+Used by the settings reference (syslab.cli.reference) and by exports that describe a run's settings.
 """
 
 from __future__ import annotations

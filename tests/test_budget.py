@@ -24,9 +24,9 @@ from typer.testing import CliRunner
 from syslab.artifacts.schema import NodeKind
 from syslab.artifacts.store import RunStore
 from syslab.cli import app
+from syslab.cli.progress import NOT_EVALUATED, Progress
 from syslab.config import RunConfig
-from syslab.progress import NOT_EVALUATED, Progress
-from syslab.run import resume_run, run_evolution
+from syslab.engine.run import resume_run, run_evolution
 
 sys.path.insert(0, str(Path(__file__).parent / "llm"))
 from scripted_server import ScriptedServer  # noqa: E402

@@ -20,7 +20,10 @@ def error_of(overrides: list[str], path: Path | None = None) -> SpecError:
 def test_a_key_under_a_value_is_refused_with_the_setting_meant() -> None:
     err = error_of(["proposer.analyst_every=5"])  # was accepted, then silently replaced by --proposer
     assert err.field == "proposer.analyst_every"
-    assert "'proposer' is a value, not a section" in err.message and "did you mean 'analyst_every'" in err.message
+    assert (
+        "'proposer' is a value, not a section" in err.message
+        and "did you mean 'analyst_every'" in err.message
+    )
 
 
 def test_unknown_keys_list_the_valid_ones_with_the_closest() -> None:

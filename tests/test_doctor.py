@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from syslab import doctor
+from syslab.cli import doctor
 from syslab.sandbox.images import engine_available
 
 
@@ -42,7 +42,7 @@ def test_cli_doctor() -> None:
 
 
 def test_doctor_says_whether_evaluations_start_warm(monkeypatch) -> None:  # noqa: ANN001
-    from syslab.doctor import _process_sandbox
+    from syslab.cli.doctor import _process_sandbox
 
     monkeypatch.setenv("SYSLAB_WARM", "0")
     assert "warm templates: off" in _process_sandbox().detail

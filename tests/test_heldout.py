@@ -16,8 +16,8 @@ from syslab.artifacts.review import review_run
 from syslab.artifacts.schema import NodeKind
 from syslab.artifacts.store import RunStore
 from syslab.config import RunConfig
+from syslab.engine.run import resume_run, run_evolution
 from syslab.errors import SpecError
-from syslab.run import resume_run, run_evolution
 from syslab.task import load_task
 
 FIXTURES = Path(__file__).parent / "fixtures" / "heldout"
@@ -170,7 +170,7 @@ def test_gap_against_the_seed_ignores_harder_heldout_data(tmp_path: Path) -> Non
     over the seed that vanishes held-out is."""
     from syslab.artifacts.heldout_rows import HeldoutRecord
     from syslab.artifacts.schema import Node
-    from syslab.heldout import judge
+    from syslab.engine.heldout import judge
 
     task = tmp_path / "task"
     shutil.copytree(OVERFIT, task)
@@ -193,7 +193,7 @@ def test_gap_against_the_seed_ignores_harder_heldout_data(tmp_path: Path) -> Non
 def test_gap_as_share_of_the_gain_over_the_seed(tmp_path: Path) -> None:
     from syslab.artifacts.heldout_rows import HeldoutRecord
     from syslab.artifacts.schema import Node
-    from syslab.heldout import judge
+    from syslab.engine.heldout import judge
 
     task = tmp_path / "task"
     shutil.copytree(OVERFIT, task)
@@ -213,7 +213,7 @@ def test_gap_as_share_of_the_gain_over_the_seed(tmp_path: Path) -> None:
 
 
 def test_claim_numbers_follow_repeated_measurements() -> None:
-    """A node re-measured for noise (syslab.contest's record) gives its claim n, mean and interval;
+    """A node re-measured for noise (syslab.engine.contest's record) gives its claim n, mean and interval;
     review flags a claim whose interval is not the recorded one."""
     from syslab.artifacts.heldout_claims import attach_numbers
     from syslab.artifacts.logic import Claim

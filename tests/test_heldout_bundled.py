@@ -13,8 +13,8 @@ from types import ModuleType
 
 import pytest
 
+from syslab.engine.heldout import heldout_task
 from syslab.evaluators.harness import evaluate_program
-from syslab.heldout import heldout_task
 from syslab.sandbox.executor import make_sandbox
 from syslab.task import load_task
 

@@ -11,7 +11,7 @@ import pytest
 
 from syslab.artifacts.store import RunStore
 from syslab.config import RunConfig
-from syslab.run import run_evolution
+from syslab.engine.run import run_evolution
 
 sys.path.insert(0, str(Path(__file__).parent / "llm"))
 

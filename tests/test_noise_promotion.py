@@ -1,4 +1,4 @@
-"""Noise-aware promotion in the run loop (syslab.contest): a lucky measurement does not become the best.
+"""Noise-aware promotion in the run loop (syslab.engine.contest): a lucky measurement does not become the best.
 
 The runs go through the real loop, store and resume; the proposer is scripted (a fixed list of
 programs, each with a true quality) and the executor returns a scripted measurement for the n-th
@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 
 import syslab.agents.select as agent_select
-import syslab.run as run_module
+import syslab.engine.run as run_module
 from syslab.agents.base import Proposal, ProposalRequest
 from syslab.agents.select import Agents
 from syslab.artifacts.schema import NodeKind
 from syslab.artifacts.store import RunStore
 from syslab.config import RunConfig
+from syslab.engine.run import resume_run, run_evolution
 from syslab.evaluators.base import EvaluationResult, Failure, FailureKind
-from syslab.run import resume_run, run_evolution
 
 SEED_QUALITY = 10.0
 # quality -> the noise of its 1st, 2nd, 3rd, ... measurement

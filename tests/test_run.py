@@ -14,8 +14,8 @@ import pytest
 from syslab.artifacts.schema import NodeKind, NodeStatus
 from syslab.artifacts.store import RunStore
 from syslab.config import RunConfig, build_config
+from syslab.engine.run import run_evolution
 from syslab.errors import SpecError, SyslabError
-from syslab.run import run_evolution
 from syslab.task import load_task
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tasks"

@@ -63,7 +63,14 @@ def test_show_has_every_metric_once_with_units_and_direction(run: tuple[Path, st
     assert shown.returncode == 0, shown.stderr
     text = shown.stdout
     assert "seed p99 12.5 ms -> best" in text and "lower is better" in text
-    for header in ("p99 (ms, lower", "throughput", "(req/s, higher", "cost ($/h,", "queue (lower", "drops (%,"):
+    for header in (
+        "p99 (ms, lower",
+        "throughput",
+        "(req/s, higher",
+        "cost ($/h,",
+        "queue (lower",
+        "drops (%,",
+    ):
         assert header in text, header
     table = text[text.index("best candidates") :].split("every attempt")[0]
     assert table.count("score") == 1  # the metric named score; no second, ranking "score" column

@@ -19,7 +19,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-import syslab.cli
+import syslab.cli.shell
 from syslab.artifacts.reproduce import (
     ClaimReproduction,
     NodeReproduction,
@@ -30,8 +30,8 @@ from syslab.artifacts.review import Check, ReviewReport, print_review
 from syslab.artifacts.schema import Manifest, Node, NodeKind, NodeStatus
 from syslab.artifacts.store import RunStore
 from syslab.cli import app
-from syslab.progress import Progress
-from syslab.terminal import clean, safe
+from syslab.cli.progress import Progress
+from syslab.cli.terminal import clean, safe
 
 TASKS = Path(__file__).parent / "fixtures" / "tasks"
 HOSTILE = TASKS / "provenance_hostile"
@@ -59,7 +59,7 @@ def coloured(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI's consoles as on a colour terminal: Rich then writes SGR codes of its own."""
     for name, stderr in (("console", False), ("err", True)):
         con = Console(stderr=stderr, force_terminal=True, color_system="standard", width=160, emoji=False)
-        monkeypatch.setattr(syslab.cli, name, con)
+        monkeypatch.setattr(syslab.cli.shell, name, con)
 
 
 def test_clean_keeps_newline_and_tab_and_shows_the_rest() -> None:
@@ -197,7 +197,7 @@ def test_diff_on_a_colour_terminal(tmp_path: Path) -> None:
 
 
 def test_doctor_shows_control_characters(monkeypatch: pytest.MonkeyPatch) -> None:
-    from syslab import doctor
+    from syslab.cli import doctor
 
     bad = doctor.Check(
         name="docker engine", ok=False, detail="\x1b[2J\x1b]0;t\x07down\r[red]x[/]", hint="fix"

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from syslab.config import RunConfig
-from syslab.run import run_evolution
+from syslab.engine.run import run_evolution
 from syslab.task import load_task
 
 

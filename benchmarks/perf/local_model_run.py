@@ -24,7 +24,7 @@ from syslab.agents.local_model import INSTALL_HINT, local_model_available  # noq
 from syslab.artifacts.schema import NodeKind  # noqa: E402
 from syslab.artifacts.store import RunStore  # noqa: E402
 from syslab.config import RunConfig  # noqa: E402
-from syslab.run import run_evolution  # noqa: E402
+from syslab.engine.run import run_evolution  # noqa: E402
 
 PARSE_FAILURES = ("malformed_response", "patch_failed")
 

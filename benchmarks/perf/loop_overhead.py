@@ -24,8 +24,8 @@ from pathlib import Path
 from syslab.artifacts.schema import NodeKind
 from syslab.artifacts.store import RunStore
 from syslab.config import RunConfig
+from syslab.engine.run import run_evolution
 from syslab.evaluators.base import EvaluationResult, Failure, FailureKind
-from syslab.run import run_evolution
 from syslab.sandbox.executor import EvalJob
 from syslab.task import load_task
 

@@ -31,8 +31,8 @@ from typing import Any
 from syslab.artifacts.schema import Node, NodeKind, NodeStatus
 from syslab.artifacts.store import RunStore
 from syslab.config import RunConfig
+from syslab.engine.run import run_evolution
 from syslab.evaluators.harness import evaluate_program
-from syslab.run import run_evolution
 from syslab.sandbox.executor import make_sandbox
 from syslab.task import Task, load_task
 

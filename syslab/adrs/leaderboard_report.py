@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def print_table(rows: list[ReproRow], console: Console) -> None:
     from rich.table import Table
 
-    from syslab.terminal import safe
+    from syslab.cli.terminal import safe
 
     table = Table(title="ADRS leaderboard solutions: published vs syslab (0-100 score)")
     for col in ["problem", "framework", "published", "source", "syslab", "diff", "rank pub", "rank syslab",

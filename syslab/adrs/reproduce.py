@@ -53,7 +53,7 @@ def reproduce_adrs(
 ) -> list[dict[str, Any]]:
     """Run one evolution per problem; print a table, write `adrs.csv` and `adrs.png` in out_dir."""
     from syslab.config import BudgetConfig, ExecutorConfig, RunConfig
-    from syslab.run import run_evolution
+    from syslab.engine.run import run_evolution
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

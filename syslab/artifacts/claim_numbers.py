@@ -1,6 +1,6 @@
 """The numbers behind a claim: how many measurements, their mean and interval, and the held-out score.
 
-A node measured once has n = 1 and no interval. A node re-measured for noise (syslab.contest:
+A node measured once has n = 1 and no interval. A node re-measured for noise (syslab.engine.contest:
 `node.data["repeats"]["metrics"][metric]` = {"n", "mean", "ci95", "values"}) has n, the mean and
 the 95% interval recorded there, read as recorded, not re-derived. Other shapes are read too:
 one summary ({"n", "mean", "ci" | "interval" | "low"/"high", "values"}), one per metric
@@ -49,7 +49,7 @@ def _from_values(values: list[float]) -> Measured:
 def measured(node: Node, metric: str) -> Measured | None:
     """The node's measurement of `metric`: repeated (n > 1) where recorded, else its one value."""
     rep = node.data.get(REPEATS_KEY)
-    if isinstance(rep, dict) and isinstance(rep.get("metrics"), dict):  # syslab.contest's record
+    if isinstance(rep, dict) and isinstance(rep.get("metrics"), dict):  # syslab.engine.contest's record
         rep = rep["metrics"].get(metric)
     elif isinstance(rep, dict) and isinstance(rep.get(metric), (dict, list)):
         rep = rep[metric]

@@ -250,7 +250,7 @@ def _reproduce_heldout(
     """Score the top-k on the task's held-out split again (recorded as origin "reproduce" when
     `update`), and let the claims' held-out numbers and statuses follow the new measurements."""
     from syslab.artifacts.heldout_claims import attach_heldout
-    from syslab.heldout import evaluate_heldout
+    from syslab.engine.heldout import evaluate_heldout
 
     if task.spec.heldout is None:  # type: ignore[attr-defined]
         return []
@@ -308,7 +308,7 @@ class _Unrecorded:
 def print_reproduction(console: object, report: ReproductionReport) -> None:
     from rich.table import Table
 
-    from syslab.terminal import safe
+    from syslab.cli.terminal import safe
 
     # A reproduced candidate's failure text and metric names are the candidate's: escaped.
     c = console

@@ -263,7 +263,7 @@ def print_review(console: object, report: ReviewReport) -> None:
     """Render the report as a rich table: check | status | details."""
     from rich.table import Table
 
-    from syslab.terminal import safe
+    from syslab.cli.terminal import safe
 
     colour = {"pass": "green", "warn": "yellow", "fail": "red"}
     # Details quote the artifact (claim ids, exception text): escaped for the terminal.

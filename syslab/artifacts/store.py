@@ -31,11 +31,10 @@ from pydantic import ValidationError
 
 from syslab.artifacts.blobs import BlobStore
 from syslab.artifacts.gitpending import PendingGit
-from syslab.artifacts.gitrepo import CodeRepo, program_diff
-from syslab.artifacts.heldout_rows import HeldoutRecord, insert_heldout, select_heldout
-from syslab.artifacts.llmcalls import call_insert, call_query, row_to_call
+from syslab.artifacts.gitrepo import CodeRepo
 from syslab.artifacts.noderows import node_values, node_where, row_to_node
-from syslab.artifacts.schema import Edge, EdgeKind, LLMCall, Manifest, Node, NodeKind, NodeStatus
+from syslab.artifacts.schema import Edge, EdgeKind, Manifest, Node, NodeKind, NodeStatus
+from syslab.artifacts.store_records import RunRecords
 from syslab.artifacts.tables import (
     BEST_SQL,
     CANDIDATE_KINDS,
@@ -92,7 +91,7 @@ def resolve_run_dir(path: Path | str) -> Path:
     raise SyslabError(f"{path}: not a syslab run directory (no {DB_FILE}, and no run inside)")
 
 
-class RunStore:
+class RunStore(RunRecords):
     """The artifact of one run. Create with `RunStore.create`, reopen with `RunStore.open`."""
 
     def __init__(self, run_dir: Path, conn: sqlite3.Connection, readonly: bool):
@@ -106,7 +105,7 @@ class RunStore:
         self._blobs = BlobStore(self.run_dir / EVIDENCE_DIR, readonly=readonly)
         self._rev = conn.execute("SELECT COALESCE(MAX(rev), 0) FROM nodes").fetchone()[0]
         self._best: tuple[float, int] | None = None
-        # A noisy task's best is what its contests promoted (state "best", syslab.contest), which
+        # A noisy task's best is what its contests promoted (state "best", syslab.engine.contest), which
         # need not be the top mean: then only set_best moves main, and best_node() reads the state.
         self._promoted = conn.execute("SELECT 1 FROM state WHERE key = 'best'").fetchone() is not None
         self._load_best()
@@ -391,93 +390,6 @@ class RunStore:
                 " GROUP BY failure_kind ORDER BY failure_kind"
             ).fetchall()
         return dict(rows)
-
-    # -- edges -------------------------------------------------------------------------------
-
-    def _insert_edge(self, edge: Edge) -> None:
-        self._conn.execute(
-            "INSERT OR IGNORE INTO edges (src, dst, kind) VALUES (?, ?, ?)",
-            (edge.src, edge.dst, EdgeKind(edge.kind).value),
-        )
-
-    def add_edge(self, edge: Edge) -> None:
-        """Idempotent: the same (src, dst, kind) is stored once (add_node already adds `parent`)."""
-        with self.transaction():
-            self._insert_edge(edge)
-
-    def edges(self, since_id: int | None = None) -> list[Edge]:
-        """Edges in insertion order; `since_id` keeps those touching a node with id > since_id."""
-        sql, args = "SELECT src, dst, kind FROM edges", []
-        if since_id is not None:
-            sql, args = sql + " WHERE src > ? OR dst > ?", [since_id, since_id]
-        with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY seq", args).fetchall()
-        return [Edge(src=s, dst=d, kind=k) for s, d, k in rows]
-
-    def edges_after(self, seq: int = 0) -> tuple[list[Edge], int]:
-        """Edges inserted after sequence number `seq`, and the last sequence number."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT seq, src, dst, kind FROM edges WHERE seq > ? ORDER BY seq", (seq,)
-            ).fetchall()
-        last = rows[-1][0] if rows else seq
-        return [Edge(src=s, dst=d, kind=k) for _, s, d, k in rows], last
-
-    # -- code --------------------------------------------------------------------------------
-
-    def get_code(self, node_id: int) -> str | None:
-        """The node's program (from code.git); None for a node without code."""
-        with self._lock:
-            row = self._conn.execute('SELECT "commit" FROM nodes WHERE id = ?', (node_id,)).fetchone()
-        if row is None:
-            raise SyslabError(f"{self.run_dir}: no node {node_id}")
-        return self._git.read_program(row[0]) if row[0] else None
-
-    def diff(self, node_id: int, other_id: int | None = None) -> str:
-        """Unified diff from `other_id` (default: the nearest ancestor with code) to `node_id`."""
-        if other_id is None:
-            with self._lock:
-                row = self._conn.execute("SELECT parent_id FROM nodes WHERE id = ?", (node_id,)).fetchone()
-                if row is None:
-                    raise SyslabError(f"{self.run_dir}: no node {node_id}")
-                base_id = self._git.code_ancestor(row[0])
-        else:
-            base_id = other_id
-        old = (self.get_code(base_id) or "") if base_id is not None else ""
-        new = self.get_code(node_id) or ""
-        old_label = f"a/program.py (node {base_id})" if base_id is not None else "/dev/null"
-        return program_diff(old, new, old_label, f"b/program.py (node {node_id})")
-
-    # -- LLM calls ---------------------------------------------------------------------------
-
-    def add_llm_call(self, call: LLMCall) -> int:
-        sql, values = call_insert(call)
-        with self.transaction():
-            call.id = self._conn.execute(sql, values).lastrowid
-        return call.id
-
-    def link_llm_calls(self, call_ids: list[int], node_id: int) -> None:
-        """Attach LLM calls recorded before their node existed (the proposal) to that node."""
-        with self.transaction():
-            self._conn.executemany(
-                "UPDATE llm_calls SET node_id = ? WHERE id = ?", [(node_id, i) for i in call_ids]
-            )
-
-    def llm_calls(self, node_id: int | None = None) -> list[LLMCall]:
-        sql, args = call_query(node_id)
-        with self._lock:
-            rows = self._conn.execute(sql, args).fetchall()
-        return [row_to_call(r) for r in rows]
-
-    # -- held-out evaluations (kept out of `nodes`: the search never sees them) ----------------
-
-    def add_heldout(self, record: HeldoutRecord) -> HeldoutRecord:
-        with self.transaction():
-            return insert_heldout(self._conn, record)
-
-    def heldout(self, node_id: int | None = None) -> list[HeldoutRecord]:
-        with self._lock:
-            return select_heldout(self._conn, node_id)
 
     # -- resume state ------------------------------------------------------------------------
 

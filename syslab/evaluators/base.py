@@ -10,6 +10,8 @@ breaks the problem's rules) or `WrongAnswer` (a result is incorrect).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -37,6 +39,20 @@ class Evidence(BaseModel):
     evaluator_stderr: str = ""
     traceback: str = ""
     raw: dict[str, Any] = Field(default_factory=dict)  # the evaluator's raw return value
+
+    def blobs(self, put_blob: Callable[[str], str]) -> dict[str, str]:
+        """Store each non-empty output (and the raw metrics as JSON) with `put_blob`: name -> sha."""
+        texts = {
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "evaluator_stdout": self.evaluator_stdout,
+            "evaluator_stderr": self.evaluator_stderr,
+            "traceback": self.traceback,
+        }
+        out = {name: put_blob(text) for name, text in texts.items() if text}
+        if self.raw:
+            out["raw_metrics"] = put_blob(json.dumps(self.raw, sort_keys=True, default=str))
+        return out
 
 
 class EvaluationResult(BaseModel):

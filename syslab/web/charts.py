@@ -8,8 +8,8 @@ from typing import Any
 
 from syslab.artifacts.heldout_rows import latest_heldout
 from syslab.artifacts.schema import Node, NodeKind
+from syslab.cli.progress import NOT_COUNTED, NOT_EVALUATED
 from syslab.metric_text import from_score
-from syslab.progress import NOT_COUNTED, NOT_EVALUATED
 from syslab.web.data import RunView, _finite
 
 FAILURE_BINS = 20

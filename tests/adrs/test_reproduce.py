@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 
-import syslab.run
+import syslab.engine.run
 from syslab.adrs import reproduce
 
 
@@ -26,7 +26,7 @@ def test_reproduce_writes_table_csv_and_plot(tmp_path, monkeypatch):
             history=[(1, 10.0, 10.0), (2, 5.0, 10.0), (3, 30.0, 30.0)],
         )
 
-    monkeypatch.setattr(syslab.run, "run_evolution", fake_run)
+    monkeypatch.setattr(syslab.engine.run, "run_evolution", fake_run)
     rows = reproduce.reproduce_adrs(["txn_scheduling", "cloudcast"], budget=3, out_dir=tmp_path, seed=7)
     assert calls == [("txn_scheduling", 3, 7), ("cloudcast", 3, 7)]
     assert [r["our_best"] for r in rows] == [30.0, 30.0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from syslab.config import RunConfig
-from syslab.run import run_evolution
+from syslab.engine.run import run_evolution
 
 QUADRATIC = Path(__file__).resolve().parents[1] / "fixtures" / "tasks" / "quadratic"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

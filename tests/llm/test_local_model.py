@@ -92,7 +92,7 @@ def test_run_with_local_model_records_exchanges(tmp_path, monkeypatch):
     from syslab.artifacts.schema import NodeKind
     from syslab.artifacts.store import RunStore
     from syslab.config import RunConfig
-    from syslab.run import run_evolution
+    from syslab.engine.run import run_evolution
 
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)

@@ -19,7 +19,7 @@ import pytest
 from syslab.artifacts.schema import NodeKind
 from syslab.artifacts.store import RunStore
 from syslab.config import RunConfig
-from syslab.run import run_evolution
+from syslab.engine.run import run_evolution
 
 QUADRATIC = Path(__file__).parent.parent / "fixtures" / "tasks" / "quadratic"
 

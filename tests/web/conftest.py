@@ -14,8 +14,8 @@ import pytest
 from syslab.artifacts.schema import LLMCall
 from syslab.artifacts.store import RunStore
 from syslab.config import RunConfig
+from syslab.engine.run import run_evolution
 from syslab.errors import SyslabError
-from syslab.run import run_evolution
 
 FIXTURE_TASKS = Path(__file__).resolve().parents[1] / "fixtures" / "tasks"
 QUADRATIC = FIXTURE_TASKS / "quadratic"

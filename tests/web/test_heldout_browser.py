@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from syslab.config import RunConfig
-from syslab.run import run_evolution
+from syslab.engine.run import run_evolution
 from syslab.web.app import create_app
 
 from .test_browser import SHOTS, browser, click_node, open_page, page, pytestmark, wait_js  # noqa: F401

@@ -25,7 +25,9 @@ class PopulationAdapter:
         self.directions = {k: m.direction.value for k, m in task.spec.metrics.items()}
         validate_for_task(settings, self.directions, path="search settings")
         self.pop = Population(settings, self.directions)
-        self.promotes: Callable[[int, int], bool] | None = None  # noise-aware promotion (syslab.contest)
+        self.promotes: Callable[[int, int], bool] | None = (
+            None  # noise-aware promotion (syslab.engine.contest)
+        )
 
     def _signature(self, code: str) -> Signature:
         return signature(code, self.settings.minhash_perms, self.settings.shingle_size)

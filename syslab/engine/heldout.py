@@ -12,7 +12,6 @@ HeldoutSpec.tolerance); a gap beyond the tolerance means the candidate overfit t
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -115,19 +114,7 @@ def heldout_targets(store: Any, top_k: int, extra: tuple[int, ...] = ()) -> list
 
 def _record(store: Any, task: Task, node: Node, rank: int | None, result: Any, origin: str) -> HeldoutRecord:
     """The measurement as a record (evidence blobs stored), its verdict not yet judged."""
-    ev = result.evidence
-    evidence: dict[str, str] = {}
-    for name, text in (
-        ("stdout", ev.stdout),
-        ("stderr", ev.stderr),
-        ("evaluator_stdout", ev.evaluator_stdout),
-        ("evaluator_stderr", ev.evaluator_stderr),
-        ("traceback", ev.traceback),
-    ):
-        if text:
-            evidence[name] = store.put_blob(text)
-    if ev.raw:
-        evidence["raw_metrics"] = store.put_blob(json.dumps(ev.raw, sort_keys=True, default=str))
+    evidence = result.evidence.blobs(store.put_blob)
     return HeldoutRecord(
         node_id=node.id,
         origin=origin,  # type: ignore[arg-type]

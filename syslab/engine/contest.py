@@ -27,7 +27,6 @@ ci95 is the two-sided 95% Student t interval of the mean (None with fewer than t
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -203,20 +202,7 @@ class Referee:
         return changed
 
     def _run(self, r: EvaluationResult) -> dict[str, Any]:
-        ev = r.evidence
-        evidence = {
-            name: self.put_blob(text)
-            for name, text in (
-                ("stdout", ev.stdout),
-                ("stderr", ev.stderr),
-                ("evaluator_stdout", ev.evaluator_stdout),
-                ("evaluator_stderr", ev.evaluator_stderr),
-                ("traceback", ev.traceback),
-            )
-            if text
-        }
-        if ev.raw:
-            evidence["raw_metrics"] = self.put_blob(json.dumps(ev.raw, sort_keys=True, default=str))
+        evidence = r.evidence.blobs(self.put_blob)
         return {
             "metrics": dict(r.metrics),
             "score": r.score,

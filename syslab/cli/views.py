@@ -2,7 +2,7 @@
 at the end of a run, and one evaluation (`syslab eval`).
 
 Notes, failure messages, metric names, operators and code were written by candidates, LLMs or
-another framework: every string from the artifact goes through syslab.terminal before printing.
+another framework: every string from the artifact goes through syslab.cli.terminal before printing.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from syslab import metric_text
 from syslab.artifacts.heldout_rows import HeldoutRecord, latest_heldout
 from syslab.artifacts.schema import NodeKind
 from syslab.artifacts.store import RunStore
+from syslab.cli.terminal import clean, json_text, safe
 from syslab.errors import SyslabError
-from syslab.terminal import clean, json_text, safe
 
-if TYPE_CHECKING:  # syslab.run imports LangGraph: seconds, and only the type is needed here
+if TYPE_CHECKING:  # syslab.engine.run imports LangGraph: seconds, and only the type is needed here
+    from syslab.engine.run import RunResult
     from syslab.evaluators.base import EvaluationResult
-    from syslab.run import RunResult
     from syslab.task import MetricSpec
 
 
@@ -294,7 +294,7 @@ def print_run_result(console: Console, result: RunResult) -> None:
 
 def print_evaluation(console: Console, result: EvaluationResult, as_json: bool) -> None:
     """`syslab eval` output. The failure message, traceback, stage and (shared mode) metric names
-    are the candidate's to choose: printed through syslab.terminal, never interpreted."""
+    are the candidate's to choose: printed through syslab.cli.terminal, never interpreted."""
     from syslab.artifacts.provenance import VERIFIED_NOTE
     from syslab.task import UNVERIFIED_NOTE
 

@@ -26,10 +26,10 @@ from syslab.agents.base import CandidateView, Proposal, ProposalRequest
 from syslab.agents.replay import ReplayMismatch
 from syslab.artifacts.schema import Edge, EdgeKind, Node, NodeKind, NodeStatus
 from syslab.artifacts.store import RunStore
+from syslab.engine.recording import Recording
+from syslab.engine.slots import LoopCounters, Slot, done_future, slot_rng
 from syslab.evaluators.base import EvaluationResult, Failure, FailureKind
-from syslab.recording import Recording
 from syslab.sandbox.executor import EvalJob, Executor
-from syslab.slots import LoopCounters, Slot, done_future, slot_rng
 from syslab.task import Task
 
 
@@ -48,7 +48,7 @@ class Engine(Recording):
     capacity: int
     ordered: bool = True
     proposal_workers: int = 1
-    dedup: Any = None  # syslab.population_adapter.Dedup
+    dedup: Any = None  # syslab.engine.population_adapter.Dedup
     counters: LoopCounters = field(default_factory=LoopCounters)
     notes: str = ""
     best: Node | None = None
@@ -67,9 +67,9 @@ class Engine(Recording):
             max(1, self.proposal_workers), thread_name_prefix="syslab-propose"
         )
         self._code_cache: collections.OrderedDict[int, str] = collections.OrderedDict()
-        self.referee: Any = None  # syslab.contest.Referee when the task declares noise
+        self.referee: Any = None  # syslab.engine.contest.Referee when the task declares noise
         if self.task.spec.noise.active:
-            from syslab.contest import Referee
+            from syslab.engine.contest import Referee
 
             self.referee = Referee(
                 self.task, self.store.get_node, self._submit, self.code_of, self.store.put_blob
@@ -220,7 +220,7 @@ class Engine(Recording):
         try:
             proposal = slot.proposal.result()
         except ReplayMismatch:
-            raise  # a replay that diverged from its recording ends the run (syslab.run says why)
+            raise  # a replay that diverged from its recording ends the run (syslab.engine.run says why)
         except Exception as e:  # a proposer bug must not end the run: record it
             proposal = Proposal(
                 failure=Failure(kind=FailureKind.llm_error, message=f"proposer crashed: {e!r}")

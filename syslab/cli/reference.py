@@ -5,7 +5,7 @@ A field's description is its `Field(description=...)` or else the comment on its
 model's source (the code documents its fields there), so the reference cannot drift from the
 models: tests/test_reference.py regenerates it and compares. Rewrite the files with
 
-    python -m syslab.reference --write
+    python -m syslab.cli.reference --write
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pydantic_core import PydanticUndefined
 from syslab.errors import strip_optional
 from syslab.modeldoc import field_comments
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-BEGIN, END = "<!-- BEGIN GENERATED: syslab.reference -->", "<!-- END GENERATED: syslab.reference -->"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+BEGIN, END = "<!-- BEGIN GENERATED: syslab.cli.reference -->", "<!-- END GENERATED: syslab.cli.reference -->"
 
 CONFIG_INTRO = """# Run configuration reference
 
@@ -33,7 +33,7 @@ How a run is carried out (not what the task is). Settings come from a config fil
 ones. `syslab config --schema` prints the JSON schema of all of it.
 
 This page is generated from the models in `syslab/config.py`, `syslab/search/settings.py` and
-`syslab/agents/llm_config.py` (`python -m syslab.reference --write`); a test checks it is current.
+`syslab/agents/llm_config.py` (`python -m syslab.cli.reference --write`); a test checks it is current.
 """
 
 
@@ -167,7 +167,7 @@ def main(argv: list[str]) -> int:
             path.write_text(text, encoding="utf-8")
         return 0
     for path in stale:
-        print(f"{path}: out of date (python -m syslab.reference --write)")
+        print(f"{path}: out of date (python -m syslab.cli.reference --write)")
     return 1 if stale else 0
 
 

@@ -148,7 +148,7 @@ def run_checks() -> list[Check]:
 def format_report(checks: list[Check]) -> str:
     """One line per check. Details quote other programs (Docker's errors, exception text), so
     control characters in them are shown escaped rather than sent to the terminal."""
-    from syslab.terminal import clean
+    from syslab.cli.terminal import clean
 
     width = max(len(c.name) for c in checks)
     lines = []

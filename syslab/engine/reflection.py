@@ -58,7 +58,7 @@ def run_analysis(run: Any) -> Node | None:
             store.link_llm_calls(notes.llm_call_ids, node.id)
         store.set_state("analysis", {"last_node": node.id, "count": state["count"] + 1})
     eng.notes = notes.guidance
-    from syslab.logic import update_logic_from_analysis
+    from syslab.engine.logic import update_logic_from_analysis
 
     update_logic_from_analysis(run, node, notes)
     return node

@@ -1,7 +1,7 @@
 """The record half of the evolution engine: finished evaluations are recorded in slot order
 (`record_ready`), a noisy task's contests are held before a promotion (`_contest`, see
-syslab.contest), results land on their nodes with their evidence (`finish_node`) and the
-loop state is checkpointed. A mixin of `syslab.loop.Engine`, whose fields it uses.
+syslab.engine.contest), results land on their nodes with their evidence (`finish_node`) and the
+loop state is checkpointed. A mixin of `syslab.engine.loop.Engine`, whose fields it uses.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import time
 from typing import Any
 
 from syslab.artifacts.schema import Node, NodeStatus
+from syslab.engine.slots import Slot
 from syslab.evaluators.base import EvaluationResult, Failure, FailureKind
-from syslab.slots import Slot
 
 
 class Recording:
@@ -76,7 +76,7 @@ class Recording:
             self.on_record(node, evaluated=True)
 
     def _contest(self, node: Node, result: EvaluationResult) -> Any:
-        """A noisy task: re-measure before `node` displaces the best or a cell's elite (syslab.contest).
+        """A noisy task: re-measure before `node` displaces the best or a cell's elite (syslab.engine.contest).
 
         None when nothing is at stake (or the task is deterministic): no extra evaluation.
         """
@@ -123,26 +123,11 @@ class Recording:
     def finish_node(self, node: Node, result: EvaluationResult, contest: Any = None) -> Node:
         """Store an evaluation result on its node (and evidence blobs), with a checkpoint.
 
-        With a contest (syslab.contest), its repeats go in the same transaction: the node and the
+        With a contest (syslab.engine.contest), its repeats go in the same transaction: the node and the
         incumbents it was measured against then hold their means and every measurement.
         """
-        ev = result.evidence
         with self.store.transaction():
-            for name, text in (
-                ("stdout", ev.stdout),
-                ("stderr", ev.stderr),
-                ("evaluator_stdout", ev.evaluator_stdout),
-                ("evaluator_stderr", ev.evaluator_stderr),
-                ("traceback", ev.traceback),
-            ):
-                if text:
-                    node.evidence[name] = self.store.put_blob(text)
-            if ev.raw:
-                import json
-
-                node.evidence["raw_metrics"] = self.store.put_blob(
-                    json.dumps(ev.raw, sort_keys=True, default=str)
-                )
+            node.evidence.update(result.evidence.blobs(self.store.put_blob))
             node.metrics = dict(result.metrics)
             node.score = result.score
             node.valid = result.ok

@@ -14,10 +14,10 @@ from pathlib import Path
 from syslab.artifacts.schema import Node, NodeKind, NodeStatus
 from syslab.artifacts.store import RunStore
 from syslab.config import RunConfig
-from syslab.contest import extra_evaluations as repeat_evaluations
+from syslab.engine.contest import extra_evaluations as repeat_evaluations
+from syslab.engine.run import Run, RunResult
+from syslab.engine.slots import LoopCounters
 from syslab.errors import SyslabError
-from syslab.run import Run, RunResult
-from syslab.slots import LoopCounters
 from syslab.task import load_task
 
 

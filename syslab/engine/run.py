@@ -6,16 +6,13 @@
 or the budget is spent; `advance` applies ready proposals, submits their
 evaluations, records finished ones in order, and waits when nothing is
 ready; `reflect` asks the analyst for notes every K evaluations. The
-heavy objects live in the Engine (syslab.loop); the graph state only
+heavy objects live in the Engine (syslab.engine.loop); the graph state only
 carries what routing needs.
 """
 
 from __future__ import annotations
 
-import os
-import platform
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -24,41 +21,15 @@ from langgraph.graph import END, StateGraph
 import syslab
 from syslab.artifacts.schema import Manifest, Node, NodeKind, NodeStatus
 from syslab.artifacts.store import RunStore
+from syslab.cli.progress import Progress
 from syslab.config import RunConfig
+from syslab.engine.loop import Engine
+from syslab.engine.population_adapter import Dedup, PopulationAdapter
+from syslab.engine.result import RunResult
+from syslab.engine.setup import check_gpu, new_run_dir, platform_info
 from syslab.errors import SyslabError
-from syslab.loop import Engine
-from syslab.population_adapter import Dedup, PopulationAdapter
-from syslab.progress import Progress
 from syslab.sandbox.executor import EvalJob, make_executor, make_sandbox
 from syslab.task import Task, load_task
-
-
-@dataclass
-class RunResult:
-    run_dir: Path
-    run_id: str
-    best_node_id: int | None
-    best_score: float | None
-    best_metrics: dict[str, float]
-    seed_score: float | None
-    evaluations: int  # evaluations recorded, the seed's included: what the budget counts
-    nodes: int
-    failures: dict[str, int]
-    stop_reason: str
-    wall_s: float
-    proposer: str
-    history: list[tuple[int, float | None, float | None]] = field(default_factory=list)
-    spend: dict[str, dict[str, float]] = field(default_factory=dict)
-    verified: bool = False  # the manifest's: True only for a split-mode run (see syslab.artifacts.provenance)
-    attempts: int = 0  # proposals asked of the proposer, including those that yielded nothing to evaluate
-    heldout: list[Any] = field(default_factory=list)  # HeldoutRecords of the top-k (syslab.heldout)
-    # Why the run produced nothing to evaluate (every proposal failed: an LLM endpoint that was
-    # down, a proposer that never parses); "" for a run that evaluated candidates.
-    failed: str = ""
-    # The primary metric, so that scores are shown in its own terms (a minimised one is negated).
-    primary: str = ""
-    direction: str = "maximize"
-    unit: str = ""
 
 
 class LoopState(TypedDict):
@@ -193,7 +164,7 @@ class Run:
         return {}
 
     def reflect(self, state: LoopState) -> dict:
-        from syslab.reflection import run_analysis
+        from syslab.engine.reflection import run_analysis
 
         run_analysis(self)
         return {}
@@ -283,14 +254,14 @@ class Run:
             raise failure
         stop = self.budget_stop() or "attempts"
         failed = self.nothing_evaluated()
-        from syslab.heldout import run_heldout
+        from syslab.engine.heldout import run_heldout
 
         # After the search only: held-out results never reach the agents or selection.
         self.heldout = run_heldout(self)
         self.store.update_manifest(
             status="failed" if failed else "finished", stop_reason=failed or stop, finished_at=time.time()
         )
-        from syslab.logic import finalize_logic
+        from syslab.engine.logic import finalize_logic
 
         finalize_logic(self)
         result = self.result(stop)
@@ -312,7 +283,7 @@ class Run:
         )
 
     def result(self, stop: str) -> RunResult:
-        # A noisy task's best is the one its contests promoted, not merely the top mean (syslab.contest).
+        # A noisy task's best is the one its contests promoted, not merely the top mean (syslab.engine.contest).
         best = self.engine.best if self.engine.referee is not None else self.store.best_node()
         man = self.store.manifest
         return RunResult(
@@ -336,43 +307,6 @@ class Run:
             primary=self.task.primary_metric,
             direction=self.task.spec.metrics[self.task.primary_metric].direction.value,
             unit=self.task.spec.metrics[self.task.primary_metric].unit,
-        )
-
-
-def _platform_info() -> dict[str, str]:
-    return {
-        "python": platform.python_version(),
-        "system": platform.system(),
-        "release": platform.release(),
-        "machine": platform.machine(),
-        "cpus": str(os.cpu_count()),
-        "hostname": platform.node(),
-    }
-
-
-def new_run_dir(config: RunConfig, task: Task) -> tuple[Path, str]:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    run_id = config.run_name or f"{task.name}-{stamp}-s{config.seed}"
-    run_dir = Path(config.out) / run_id
-    n = 1
-    while run_dir.exists():
-        n += 1
-        run_dir = Path(config.out) / f"{run_id}-{n}"
-    return run_dir, run_dir.name
-
-
-def check_gpu(task: Task, config: RunConfig) -> None:
-    """A GPU task runs only where a GPU is: say so up front instead of failing every candidate."""
-    if not task.spec.sandbox.gpu or config.executor.kind == "ray":  # a Ray cluster may hold the GPUs
-        return
-    from syslab.evaluators.gpu import gpu_plan
-
-    plan = gpu_plan(task.name, True)
-    if plan.mode != "gpu":
-        raise SyslabError(
-            f"{task.root / 'task.toml'}: sandbox.gpu: {plan.message}. An evolution needs timings to "
-            f"optimise, so it is not started; `syslab eval {task.root} FILE` checks correctness here, "
-            "or run on a GPU machine or with --executor ray on a cluster with GPUs"
         )
 
 
@@ -403,7 +337,7 @@ def run_evolution(
         task_hash=task.content_hash(),
         seed=config.seed,
         config=config.model_dump(mode="json"),
-        platform=_platform_info(),
+        platform=platform_info(),
         isolation={**sandbox.isolation(), "executor": config.executor.kind},
         proposer=agents.kind,
         created_at=time.time(),
@@ -415,7 +349,7 @@ def run_evolution(
         agents.attach(store)
     try:
         run = Run(task, config, store, agents.proposer, agents.kind, agents.analyst, agents.usage, executor)
-        from syslab.logic import init_logic
+        from syslab.engine.logic import init_logic
 
         init_logic(run)
         run.progress.start(run_dir, agents.kind, agents.reason)
@@ -426,7 +360,7 @@ def run_evolution(
 
 
 def resume_run(run_dir: str | Path, extra_evaluations: int | None = None, progress: bool = True) -> RunResult:
-    """Continue a run that was stopped or killed (see syslab.resume)."""
-    from syslab.resume import resume
+    """Continue a run that was stopped or killed (see syslab.engine.resume)."""
+    from syslab.engine.resume import resume
 
     return resume(run_dir, extra_evaluations, progress)

@@ -26,8 +26,8 @@ from rich.table import Column
 from rich.text import Text
 
 from syslab.artifacts.schema import Node
+from syslab.cli.terminal import clean, safe
 from syslab.evaluators.failures import FailureKind
-from syslab.terminal import clean, safe
 
 # Failures recorded before any evaluation: the attempt produced no program to run.
 NOT_EVALUATED = frozenset(

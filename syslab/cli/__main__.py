@@ -1,0 +1,5 @@
+"""`python -m syslab.cli`."""
+
+from syslab.cli.shell import main
+
+main()
