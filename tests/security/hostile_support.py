@@ -329,7 +329,11 @@ def with_limits(task: Task, **sandbox: object) -> Task:
 
 def forbidden_reads(task_dir: Path) -> list[str]:
     """Files and dirs no candidate may read: repo root, task dir, data, host sys.path, /root, shadow."""
-    host_paths = [p for p in sys.path if p and p.startswith(str(REPO))]
+    # The host's sys.path entries inside the repo, but not inside the syslab package: the candidate
+    # may read the package (its runtime imports it), and a test that imported an ADRS task puts
+    # syslab/adrs/lib on this process's sys.path.
+    package = str(REPO / "syslab")
+    host_paths = [p for p in sys.path if p and p.startswith(str(REPO)) and not p.startswith(package)]
     return [
         str(REPO / "pyproject.toml"),
         str(REPO / ".git" / "HEAD"),
