@@ -329,11 +329,17 @@ def with_limits(task: Task, **sandbox: object) -> Task:
 
 def forbidden_reads(task_dir: Path) -> list[str]:
     """Files and dirs no candidate may read: repo root, task dir, data, host sys.path, /root, shadow."""
-    # The host's sys.path entries inside the repo, but not inside the syslab package: the candidate
-    # may read the package (its runtime imports it), and a test that imported an ADRS task puts
-    # syslab/adrs/lib on this process's sys.path.
-    package = str(REPO / "syslab")
-    host_paths = [p for p in sys.path if p and p.startswith(str(REPO)) and not p.startswith(package)]
+    # The host's sys.path entries inside the repo, except what the candidate may read by design: the
+    # syslab package (its runtime imports it; an ADRS test puts syslab/adrs/lib on this process's
+    # sys.path) and the runtime's own site-packages (a venv made inside the checkout).
+    from syslab.sandbox.sitedir import runtime_read_paths
+
+    allowed = [str(REPO / "syslab"), *runtime_read_paths()]
+    host_paths = [
+        p
+        for p in sys.path
+        if p and p.startswith(str(REPO)) and not any(os.path.realpath(p).startswith(a) for a in allowed)
+    ]
     return [
         str(REPO / "pyproject.toml"),
         str(REPO / ".git" / "HEAD"),
