@@ -33,25 +33,49 @@ class Workload:
         self.lengths = [len(text.split()) for text in raw.values()]
         self.num_txns = len(self.txns)
 
+    def _plan(self) -> list[tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...], int]]:
+        # Per transaction: (writes, reads, length), each op as (key, position - 1).
+        # Built once, because candidates call get_opt_seq_cost hundreds of
+        # thousands of times and the split by kind removes a branch per op.
+        plans = []
+        for ops, length in zip(self.txns, self.lengths, strict=True):
+            writes = tuple((key, pos - 1) for kind, key, pos, _ in ops if kind == "w")
+            reads = tuple((key, pos - 1) for kind, key, pos, _ in ops if kind == "r")
+            plans.append((writes, reads, length))
+        return plans
+
     def get_opt_seq_cost(self, txn_seq: list[int]) -> int:
         """Makespan of running the transactions in `txn_seq` order (prefixes allowed)."""
+        plans = self.__dict__.get("_plans")
+        if plans is None:
+            plans = self._plans = self._plan()
         last_write: dict[str, int] = {}  # key -> latest time a write holds it
         last_any: dict[str, int] = {}  # key -> latest time any op holds it
+        any_get = last_any.get
+        write_get = last_write.get
         makespan = 0
         for t in txn_seq:
-            ops = self.txns[t]
-            start = 1
-            for kind, key, pos, _ in ops:
-                if kind == "w":
-                    free = last_any.get(key, 0) + 1 if key in last_any else 0
-                else:
-                    free = last_write[key] + 1 if key in last_write else 0
-                start = max(start, free - pos + 1)
-            end = start + self.lengths[t] - 1
-            for kind, key, pos, _ in ops:
-                at = start + pos - 1
-                last_any[key] = max(last_any.get(key, 0), at)
-                if kind == "w":
-                    last_write[key] = max(last_write.get(key, 0), at)
-            makespan = max(makespan, end)
+            writes, reads, length = plans[t]
+            start = 1  # a write waits for every earlier access, a read for the latest write
+            for key, off in writes:
+                held = any_get(key)
+                if held is not None and held - off >= start:
+                    start = held - off + 1
+            for key, off in reads:
+                held = write_get(key)
+                if held is not None and held - off >= start:
+                    start = held - off + 1
+            for key, off in writes:
+                at = start + off
+                if at > any_get(key, 0):
+                    last_any[key] = at
+                if at > write_get(key, 0):
+                    last_write[key] = at
+            for key, off in reads:
+                at = start + off
+                if at > any_get(key, 0):
+                    last_any[key] = at
+            end = start + length - 1
+            if end > makespan:
+                makespan = end
         return makespan
