@@ -18,6 +18,11 @@ def row_strings(df) -> list[str]:
     `df.fillna("").astype(str).agg("".join, axis=1)`, column by column instead of row by row."""
     if not len(df.columns):
         return [""] * len(df)
+    categorical = [i for i, dtype in enumerate(df.dtypes) if dtype.name == "category"]
+    if categorical:  # pandas 2 cannot fill "" into a categorical column that lacks the category
+        df = df.copy()
+        for i in categorical:
+            df.isetitem(i, df.iloc[:, i].astype(object))
     text = df.fillna("").astype(str)
     rows = text.iloc[:, 0].to_numpy(dtype=object)
     for i in range(1, len(text.columns)):

@@ -46,6 +46,30 @@ class Solution:
         return df.iloc[:-1]
 """
 
+# Fuses the col_merge group (beer/beerId, beer/name) in its own column order, as the leaderboard's
+# GEPA, ShinkaEvolve and human-SOTA solvers do (their column statistics pick the order).
+FUSES_REVERSED = """
+class Solution:
+    def solve(self, df, col_merge=None, **kw):
+        out = df.copy()
+        for group in col_merge:
+            order = list(reversed(group))
+            out["_".join(order)] = out[order].astype(str).agg("".join, axis=1)
+            out = out.drop(columns=order)
+        cols = sorted(out.columns, key=lambda c: out[c].nunique())
+        return out[cols].sort_values(cols, kind="stable").reset_index(drop=True)
+"""
+
+# Fuses two columns that are no col_merge group: cells move between columns' texts.
+FUSES_OTHERS = """
+class Solution:
+    def solve(self, df, **kw):
+        out = df.copy()
+        a, b = "review/palate", "review/taste"
+        out[a + "_" + b] = out[a].astype(str) + out[b].astype(str)
+        return out.drop(columns=[a, b])
+"""
+
 NOT_DF = """
 class Solution:
     def solve(self, df, **kw):
@@ -149,6 +173,11 @@ def test_better_candidate():
     assert m["hit_rate"] > 0.5 and m["score"] > 40
 
 
+def test_a_merge_group_fused_in_the_solvers_own_order_scores():
+    m = score("llm_sql", FUSES_REVERSED)
+    assert m["hit_rate"] > SEED_HIT_RATE
+
+
 def test_time_is_taken_on_the_trusted_clock():
     m = score("llm_sql", STOPS_CLOCKS)
     assert m["solve_s"] >= 1.2
@@ -161,10 +190,11 @@ def test_time_is_taken_on_the_trusted_clock():
         (DROPS, "wrong_answer", "dropped"),
         (BLANKS_CELLS, "wrong_answer", "dropped"),
         (FEWER_ROWS, "wrong_answer", "28478 rows returned"),
+        (FUSES_OTHERS, "wrong_answer", "not the table's rows reordered"),
         (NOT_DF, "invalid_output", "DataFrame"),
         (FORGED, "invalid_output", "cannot be rebuilt"),
     ],
-    ids=["drops_column", "blanks_cells", "fewer_rows", "not_dataframe", "forged"],
+    ids=["drops_column", "blanks_cells", "fewer_rows", "fuses_other_columns", "not_dataframe", "forged"],
 )
 def test_hostile_tables_fail(code, kind, message):
     with pytest.raises(CandidateRejected, match=message) as info:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from evaluate import DATASETS, REQUIRED, _cells, _load, merged, options
+from evaluate import DATASETS, REQUIRED, _load, is_reordering, merged, options
 
 from syslab.adrs.common import linear_score
 from syslab.adrs.frames import from_plain, to_plain
@@ -44,17 +44,6 @@ def heldout_table() -> pd.DataFrame:
     return df.iloc[rows][columns].reset_index(drop=True)
 
 
-@cache
-def _shapes() -> tuple[Any, ...]:
-    """The table's rows as cell multisets, for every choice of fused col_merge groups."""
-    groups = DATASETS[REQUIRED]
-    table = heldout_table()
-    return tuple(
-        _cells(merged(table, [g for i, g in enumerate(groups) if mask >> i & 1]))
-        for mask in range(1 << len(groups))
-    )
-
-
 def evaluate_heldout(candidate: Candidate) -> dict[str, Any]:
     t0 = time.perf_counter()
     table = heldout_table()
@@ -68,7 +57,7 @@ def evaluate_heldout(candidate: Candidate) -> dict[str, Any]:
         raise InvalidOutput(f"held-out table: solve() returned a table that cannot be rebuilt: {e}") from None
     if len(result) != len(table):
         raise WrongAnswer(f"held-out table: {len(result)} rows returned, the table has {len(table)}")
-    if not any(_cells(result) == shape for shape in _shapes()):
+    if not is_reordering("heldout", table, DATASETS[REQUIRED], result):
         raise WrongAnswer("held-out table: the returned rows are not the table's rows reordered")
     hit = prefix_hit_rate(row_strings(result))
     base = prefix_hit_rate(row_strings(merged(table, DATASETS[REQUIRED])))
