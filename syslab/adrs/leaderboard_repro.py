@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -47,6 +48,7 @@ COLUMNS = [
     "rank_syslab",
     "wall_s",
     "timeout_s",
+    "memory_mb",
     "status",
     "notes",
 ]
@@ -64,6 +66,7 @@ class ReproRow(BaseModel):
     rank_syslab: int | None = None
     wall_s: float = 0.0
     timeout_s: float | None = None
+    memory_mb: int | None = None
     status: str = "ok"  # "ok" or the failure kind
     notes: str = ""
 
@@ -90,6 +93,7 @@ class ReproRow(BaseModel):
             "rank_syslab": "" if self.rank_syslab is None else str(self.rank_syslab),
             "wall_s": num(self.wall_s, 1),
             "timeout_s": num(self.timeout_s, 0),
+            "memory_mb": "" if self.memory_mb is None else str(self.memory_mb),
             "status": self.status,
             "notes": self.notes,
         }
@@ -112,13 +116,28 @@ def published_score(checkout: Path, problem: str, framework: str) -> tuple[float
     return None, ""
 
 
-def with_timeout(task: Task, timeout_s: float) -> Task:
-    """The task with its main evaluation allowed `timeout_s` seconds, and no cascade stage more."""
+def default_memory_mb() -> int:
+    """The leaderboard limits no solution's memory (its container has none); syslab keeps a cap, to
+    protect the host, at half the machine's memory (txn_scheduling's ShinkaEvolve file holds over
+    4 GiB of cached schedules)."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    return max(2048, physical // 2)
+
+
+def with_limits(task: Task, timeout_s: float | None, memory_mb: int | None) -> Task:
+    """The task with its main evaluation allowed `timeout_s` seconds (and no cascade stage more) and
+    at least `memory_mb` MiB."""
     spec = task.spec
-    stages = [
-        s.model_copy(update={"timeout_s": min(s.timeout_s or timeout_s, timeout_s)}) for s in spec.stages
-    ]
-    sandbox = spec.sandbox.model_copy(update={"timeout_s": float(timeout_s)})
+    update: dict[str, float | int] = {}
+    stages = spec.stages
+    if timeout_s:
+        stages = [
+            s.model_copy(update={"timeout_s": min(s.timeout_s or timeout_s, timeout_s)}) for s in stages
+        ]
+        update["timeout_s"] = float(timeout_s)
+    if memory_mb:
+        update["memory_mb"] = max(spec.sandbox.memory_mb, int(memory_mb))
+    sandbox = spec.sandbox.model_copy(update=update)
     return task.model_copy(update={"spec": spec.model_copy(update={"sandbox": sandbox, "stages": stages})})
 
 
@@ -140,7 +159,10 @@ def one_line(text: str, limit: int = 200) -> str:
 
 
 def evaluate_solution(
-    checkout: Path, solution: staging.LeaderboardSolution, timeout_s: float | None
+    checkout: Path,
+    solution: staging.LeaderboardSolution,
+    timeout_s: float | None,
+    memory_mb: int | None = None,
 ) -> tuple[ReproRow, EvaluationResult | None]:
     """Stage and evaluate one solution; every failure becomes the row's status, never an exception."""
     from syslab.evaluators.harness import evaluate_program
@@ -152,9 +174,8 @@ def evaluate_solution(
         row.published, row.published_source = published_score(checkout, solution.problem, solution.framework)
         task = load_task(task_dir(solution.problem))
         limit = timeout_s or staging.leaderboard_timeout(checkout, solution.problem)
-        if limit:
-            task = with_timeout(task, limit)
-        row.timeout_s = task.spec.sandbox.timeout_s
+        task = with_limits(task, limit, memory_mb)
+        row.timeout_s, row.memory_mb = task.spec.sandbox.timeout_s, task.spec.sandbox.memory_mb
         staged = staging.stage(checkout, solution)
     except (SyslabError, OSError, UnicodeDecodeError) as e:
         row.status, row.notes = "staging_error", one_line(str(e))
@@ -220,6 +241,7 @@ def reproduce_leaderboard(
     out_dir: Path,
     timeout_s: float | None = None,
     on_row: Callable[[ReproRow], None] | None = None,
+    memory_mb: int | None = None,
 ) -> list[ReproRow]:
     """Evaluate every selected solution with a progress bar; print the table, write CSV, markdown, PNG."""
     from rich.console import Console
@@ -241,7 +263,7 @@ def reproduce_leaderboard(
         bar = progress.add_task("leaderboard solutions", total=len(solutions))
         for solution in solutions:
             progress.update(bar, description=f"{solution.problem}/{solution.framework}")
-            row, _ = evaluate_solution(checkout, solution, timeout_s)
+            row, _ = evaluate_solution(checkout, solution, timeout_s, memory_mb or default_memory_mb())
             rows.append(row)
             write_outputs(rows, out_dir)
             if on_row is not None:

@@ -190,6 +190,13 @@ def reproduce(
         "--timeout",
         help="adrs --leaderboard: seconds per solution (default: the problem's declared one, else the task's).",
     ),
+    memory_mb: int | None = typer.Option(
+        None,
+        "--memory-mb",
+        min=64,
+        help="adrs --leaderboard: memory cap per solution in MiB (default: half the machine's; the "
+        "leaderboard sets none). Never below the task's own.",
+    ),
 ) -> None:
     """Re-run the ADRS case studies (`reproduce adrs`), or re-evaluate a run's claims (`reproduce RUN`)."""
     try:
@@ -197,7 +204,8 @@ def reproduce(
             from syslab.adrs.leaderboard_repro import reproduce_leaderboard
 
             names = [p.strip() for p in problems.split(",") if p.strip()] if problems else None
-            reproduce_leaderboard(leaderboard, names, out or Path("runs") / "adrs-leaderboard", timeout)
+            out_dir = out or Path("runs") / "adrs-leaderboard"
+            reproduce_leaderboard(leaderboard, names, out_dir, timeout, memory_mb=memory_mb)
             return
         if target == "adrs":
             try:

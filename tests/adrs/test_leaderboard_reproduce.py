@@ -125,7 +125,7 @@ def test_rows_are_written_as_they_are_measured(tmp_path, monkeypatch):
     """An interrupted run keeps what it measured: the files hold every row finished so far."""
     calls = []
 
-    def fake(checkout, solution, timeout_s):
+    def fake(checkout, solution, timeout_s, memory_mb=None):
         if len(calls) == 2:
             raise KeyboardInterrupt
         calls.append(solution.framework)
@@ -226,3 +226,21 @@ def test_timeout_from_config_yaml_then_submission_spec(tmp_path):
     assert leaderboard_staging.leaderboard_timeout(tmp_path, "txn_scheduling") == 600.0
     (problem / "config.yaml").write_text("evaluation:\n  timeout_s: 45\n")
     assert leaderboard_staging.leaderboard_timeout(tmp_path, "txn_scheduling") == 45.0
+
+
+def test_memory_cap_is_the_reproductions_not_the_tasks(tmp_path):
+    """The leaderboard caps no solution's memory: a 2.5 GiB program fails under the task's own 2 GiB
+    (a smaller cap never lowers it) and scores under the default, half the machine's memory."""
+    checkout = FIXTURES / "leaderboard_memory"
+    solution = leaderboard_staging.find_solutions(checkout)["prism"][0]
+    task_mb = load_task(TASKS / "prism").spec.sandbox.memory_mb
+    small, _ = leaderboard_repro.evaluate_solution(checkout, solution, 60, memory_mb=1024)
+    assert task_mb == 2048 and small.memory_mb == task_mb
+    assert small.status == "memory", small.notes
+    default = leaderboard_repro.default_memory_mb()
+    if default < 3072:
+        pytest.skip(f"this machine has {2 * default} MiB; the fixture needs a 3 GiB cap")
+    rows = leaderboard_repro.reproduce_leaderboard(checkout, ["prism"], tmp_path)
+    assert rows[0].memory_mb == default and rows[0].status == "ok", rows[0].notes
+    with open(tmp_path / "leaderboard.csv") as f:
+        assert next(csv.DictReader(f))["memory_mb"] == str(default)
