@@ -34,6 +34,10 @@ class MetricSpec(BaseModel):
     primary: bool = False
     description: str = ""
     unit: str = ""
+    # In `syslab run` a candidate whose value is above this is rejected (wrong_answer), though
+    # `syslab eval` and reproductions score it: a lenient reading kept for published results
+    # (deadline misses, undelivered partitions) that a search must not exploit.
+    max_in_runs: float | None = None
 
 
 class StageSpec(BaseModel):
@@ -203,6 +207,17 @@ class Task(BaseModel):
             return None
         spec = self.spec.metrics[self.primary_metric]
         return float(value) if spec.direction == Direction.maximize else -float(value)
+
+    def run_limit_breach(self, metrics: dict[str, float]) -> str | None:
+        """Why an evaluation is rejected in a run by a metric's `max_in_runs`, or None if it is not."""
+        for name, spec in self.spec.metrics.items():
+            value = metrics.get(name)
+            if spec.max_in_runs is not None and value is not None and not value <= spec.max_in_runs:
+                return (
+                    f"{name} = {value:g} is above {spec.max_in_runs:g}, the most a run accepts "
+                    f"([metrics.{name}] max_in_runs in task.toml; `syslab eval` scores it)"
+                )
+        return None
 
     def better(self, a: float | None, b: float | None) -> bool:
         """Is score a strictly better than score b (None is worst)."""

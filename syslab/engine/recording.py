@@ -46,6 +46,7 @@ class Recording:
             result = EvaluationResult(
                 failure=Failure(kind=FailureKind.evaluator_error, message=f"executor: {e!r}")
             )
+        result = self.apply_run_limits(result)
         contest = self._contest(slot.node, result)
         node = self.finish_node(slot.node, result, contest)
         self._observe(slot, node)
@@ -74,6 +75,15 @@ class Recording:
             self.recent_failures.append(self.view(node, with_code=False))
         if self.on_record:
             self.on_record(node, evaluated=True)
+
+    def apply_run_limits(self, result: EvaluationResult) -> EvaluationResult:
+        """A result over a metric's `max_in_runs` becomes a wrong answer: `syslab eval` scores it as
+        published, but the search must not build on it (metrics kept, for the record)."""
+        breach = self.task.run_limit_breach(result.metrics) if result.ok else None
+        if breach is None:
+            return result
+        failure = Failure(kind=FailureKind.wrong_answer, message=breach)
+        return result.model_copy(update={"valid": False, "score": None, "failure": failure})
 
     def _contest(self, node: Node, result: EvaluationResult) -> Any:
         """A noisy task: re-measure before `node` displaces the best or a cell's elite (syslab.engine.contest).

@@ -214,7 +214,7 @@ class Run:
             image=self.config.sandbox.image,
         )
         self.engine.counters.submitted += 1
-        result = self.executor.submit(job).result()
+        result = self.engine.apply_run_limits(self.executor.submit(job).result())
         seed = self.engine.finish_node(seed, result)
         self.engine.counters.evaluations += 1
         self.engine.seed_score = seed.score if seed.valid else None
