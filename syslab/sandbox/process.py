@@ -96,6 +96,7 @@ class _UidLease:
     """A per-run uid, held with an flock so concurrent runs (even other processes) never share one."""
 
     def __init__(self) -> None:
+        self._fd: int | None = None
         LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
         for uid in random.sample(UID_RANGE, 64):
             fd = os.open(LOCK_DIR / f"uid-{uid}.lock", os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
@@ -109,7 +110,10 @@ class _UidLease:
         raise SandboxError(f"no free sandbox uid in {UID_RANGE.start}-{UID_RANGE.stop - 1}")
 
     def release(self) -> None:
-        os.close(self._fd)
+        # Idempotent: closing the fd twice could close an unrelated file that reused its number.
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
 
 
 class ProcessRun:

@@ -177,3 +177,17 @@ def test_sandbox_run_direct_limits(tmp_path: Path) -> None:
     assert int(lines) == 3  # header (2 lines) + loopback only: a fresh network namespace
     res = sb.run(["/bin/sh", "-c", "yes"], tmp_path, Limits(timeout_s=0.5, max_output_bytes=4096))
     assert res.timed_out and res.exit_code is None and res.stdout_truncated and len(res.stdout) == 4096
+
+
+def test_a_uid_lease_released_twice_leaves_a_reused_fd_open(tmp_path):
+    """The jail's setup-failure path releases the lease, and so may a cleanup after it: the second
+    release must not close whatever file has since reused the lease's fd number."""
+    from syslab.sandbox.process import _UidLease
+
+    lease = _UidLease()
+    lease.release()
+    with open(tmp_path / "other", "w") as other:  # takes the lowest free fd: the lease's old one
+        lease.release()
+        os.fstat(other.fileno())  # still open
+        other.write("kept")
+    assert (tmp_path / "other").read_text() == "kept"
