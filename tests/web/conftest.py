@@ -121,12 +121,6 @@ def hostile_run(runs_root: Path) -> Path:
     return next(out.iterdir())
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """The browse app on a real uvicorn server in a thread (the browser needs real HTTP)."""
 
@@ -136,18 +130,24 @@ class Server:
         from syslab.web.app import create_app
 
         self.app = create_app(run_dirs)
-        self.port = free_port()
+        # The socket is bound here and handed to uvicorn: picking a free port and binding it later
+        # raced with other processes on a busy machine ("address already in use").
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = uvicorn.Server(
             uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
         )
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
 
     def __enter__(self) -> Server:
         self._thread.start()
         deadline = time.time() + 20
         while not self._server.started:
-            if time.time() > deadline:
+            if time.time() > deadline or not self._thread.is_alive():
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.02)
         return self
@@ -155,6 +155,7 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+        self._socket.close()
 
 
 @pytest.fixture(scope="session")
