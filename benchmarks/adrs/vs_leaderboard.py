@@ -1,8 +1,8 @@
 """The ADRS-Leaderboard's own evaluators beside syslab's, on the leaderboard's solution files.
 
     SYSLAB_DATA=../shared/data python benchmarks/adrs/vs_leaderboard.py --leaderboard CHECKOUT
-        [--problems p,q] [--frameworks a,b] [--repeats 1] [--timeout S] [--seeded] [--keep]
-        [--out runs/vs-leaderboard]
+        [--problems p,q] [--frameworks a,b] [--repeats 1] [--timeout S] [--seeded]
+        [--lb-site DIR] [--out runs/vs-leaderboard] [--keep]
 
 For each `solutions/<p>/<fw>` of a local UCB-ADRS/ADRS-Leaderboard checkout (the seven problems
 syslab ships), `--repeats` times, alternating which side goes first:
@@ -13,6 +13,9 @@ syslab ships), `--repeats` times, alternating which side goes first:
   the solution's own solve.sh (the evaluators write output_program.py, caches and results there).
   Data is staged from $SYSLAB_DATA into the layout download_datasets.sh / config.yaml produce;
   nothing is downloaded. eplb's vLLM load file is not there, so its evaluator is not run.
+  Packages its uv environment has and this Python lacks: graphviz and wandb get stand-ins (never
+  used for scoring), the rest comes from --lb-site (cant_be_late_multi: configargparse, tqdm).
+  --timeout also becomes the spec's `timeout_seconds` (txn_scheduling's limit on the program).
 - syslab: `leaderboard_repro.evaluate_solution`, the path of `syslab reproduce adrs --leaderboard`
   (staging, process sandbox, split mode, the leaderboard's declared timeout).
 
@@ -20,8 +23,9 @@ syslab seeds `random` and numpy with 0 right before it calls the program's entry
 sets PYTHONHASHSEED=0; the leaderboard does neither. `--seeded` does both for the leaderboard side
 (a sitecustomize.py on PYTHONPATH, so every process the evaluator starts seeds before the same
 call), so a randomised program draws the same numbers, and iterates sets of strings in the same
-order, on both sides. Prints a table and writes vs_leaderboard.md / .csv (medians over repeats)
-to --out, rewritten after every solution; the leaderboard side's output goes to --out/logs.
+order, on both sides. Writes vs_leaderboard.md / .csv (medians over repeats, load averages) to
+--out, rewritten after every solution, and prints the markdown; the leaderboard side's output
+goes to --out/logs.
 """
 
 from __future__ import annotations
@@ -128,16 +132,10 @@ sys.exit(evaluator.main())
 # never called while scoring) and wandb (the simulators log to it; WANDB_MODE=disabled, and
 # cant_be_late's own sim_worker.py stubs it the same way in minimal environments).
 STUBS = {  # module: (the problem that imports it, the stand-in)
-    "graphviz": (
-        "cloudcast",
-        "class Digraph:\n    def __init__(self, *a, **k):\n        pass\n\n\nGraph = Digraph\n",
-    ),
-    "wandb": (
-        "cant_be_late_multi",
-        "run = None\n\n\nclass config:\n    update = staticmethod(lambda *a, **k: None)\n\n\n"
-        "def init(*a, **k):\n    return None\n\n\ndef log(*a, **k):\n    return None\n",
-    ),
-}
+    "graphviz": ("cloudcast", "class Digraph:\n    def __init__(self, *a, **k):\n        pass\nGraph = Digraph\n"),
+    "wandb": ("cant_be_late_multi", "run = None\nclass config:\n    update = staticmethod(lambda *a, **k: None)\n"
+              "def init(*a, **k):\n    return None\ndef log(*a, **k):\n    return None\n"),
+}  # fmt: skip
 CLOCK = re.compile(r"time\.(?:time|perf_counter|monotonic)\(\)\s*-\s*\w+\s*<")
 
 
@@ -234,14 +232,11 @@ def payload_of(stdout: str, out_json: Path) -> dict[str, Any]:
     return {}
 
 
-@dataclass
-class LbSetup:
-    """How the leaderboard side runs: outer wall limit, PYTHONPATH dirs, seeding, spec timeout."""
-
-    limit_s: float
+class LbSetup(NamedTuple):  # how the leaderboard side runs
+    limit_s: float  # outer wall limit
     pythonpath: list[str]
     seeded: bool
-    spec_timeout_s: float | None = None
+    spec_timeout_s: float | None  # --timeout, for the evaluator's own limit
 
 
 def set_spec_timeout(problem_dir: Path, timeout_s: float) -> bool:
@@ -276,7 +271,8 @@ def run_lb(checkout: Path, sol: staging.LeaderboardSolution, setup: LbSetup, wor
         if setup.spec_timeout_s and set_spec_timeout(problem_dir, setup.spec_timeout_s):
             notes.append(f"lb spec timeout_seconds {setup.spec_timeout_s:.0f}")
         cmd, extra = lb_command(sol.problem, problem_dir, root / "results.json")
-        env = {**os.environ, **extra, "WANDB_MODE": "disabled"}
+        # TMPDIR in the scratch dir: what the evaluators leave in the temp dir goes with it.
+        env = {**os.environ, **extra, "WANDB_MODE": "disabled", "TMPDIR": str(root)}
         # The problem's uv project (config.yaml's uv_project, e.g. cant_be_late's simulator with
         # its sky_spot package) is installed into the leaderboard's venv; here it goes on the path.
         uv_project = lb_uv_project(problem_dir)
@@ -296,6 +292,9 @@ def run_lb(checkout: Path, sol: staging.LeaderboardSolution, setup: LbSetup, wor
             log.write_text(out, encoding="utf-8")
             note = f"lb: no result in {setup.limit_s:.0f} s"
             return Side(wall_s=time.monotonic() - start, status="timeout", note=note)
+        except BaseException:  # interrupted: the evaluator has its own session, take it down too
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
         wall = time.monotonic() - start
         log.write_text(out, encoding="utf-8")
         doc = payload_of(out, root / "results.json")
@@ -303,6 +302,8 @@ def run_lb(checkout: Path, sol: staging.LeaderboardSolution, setup: LbSetup, wor
         score = doc.get("score")
         if "error" in doc or proc.returncode != 0 or not isinstance(score, (int, float)):
             error = str(doc.get("error") or out.strip().splitlines()[-1:])
+            if cause := str(doc.get("stderr") or "").strip().splitlines()[-1:]:  # cant_be_late_multi's
+                error += f" ({cause[0]})"
             side.status = "timeout" if "timed out" in error else f"error (rc {proc.returncode})"
             side.note = one_line(f"lb: {error}", 160)
         else:
@@ -362,29 +363,21 @@ def record(row: Row, seeded: bool) -> dict[str, str]:
         notes.append(f"avg_cost lb {costs[0]:.4f} / syslab {costs[1]:.4f}")
     bad = {f"lb {s.status}" for s in row.lb if s.status != "ok"}
     bad |= {f"syslab {s.status}" for s in row.syslab if s.status != "ok"}
-    return {
-        "problem": row.problem,
-        "framework": row.framework,
-        "lb_score": num(lb),
-        "syslab_score": num(sy),
-        "diff": num(sy - lb) if lb is not None and sy is not None else "",
-        "lb_wall_s": num(lb_wall, 1),
-        "syslab_wall_s": num(sy_wall, 1),
-        "ratio": num(sy_wall / lb_wall) if lb_wall and sy_wall is not None else "",
-        "repeats": str(max(len(row.lb), len(row.syslab))),
-        "load_1m": "/".join(f"{x:.1f}" for x in row.loads),
-        "lb_seeded": "yes" if seeded else "no",
-        "status": ", ".join(sorted(bad)) or "ok",
-        "notes": "; ".join(notes),
-    }
+    both = lb is not None and sy is not None
+    values = [row.problem, row.framework, num(lb), num(sy), num(sy - lb) if both else "",
+              num(lb_wall, 1), num(sy_wall, 1), num(sy_wall / lb_wall) if both and lb_wall else "",
+              str(max(len(row.lb), len(row.syslab))), "/".join(f"{x:.1f}" for x in row.loads),
+              "yes" if seeded else "no", ", ".join(sorted(bad)) or "ok", "; ".join(notes)]  # fmt: skip
+    return dict(zip(COLUMNS, values, strict=True))
 
 
 COLUMNS = ["problem", "framework", "lb_score", "syslab_score", "diff", "lb_wall_s", "syslab_wall_s",
            "ratio", "repeats", "load_1m", "lb_seeded", "status", "notes"]  # fmt: skip
-LEFT = {"problem", "framework", "load_1m", "lb_seeded", "status", "notes"}
+LEFT = {"problem", "framework", "load_1m", "lb_seeded", "status", "notes"}  # left-aligned
 
 
-def write(rows: list[Row], out: Path, header: list[str], seeded: bool) -> list[dict[str, str]]:
+def write(rows: list[Row], out: Path, header: list[str], seeded: bool) -> str:
+    """vs_leaderboard.csv and .md in `out`; returns the markdown."""
     records = [record(r, seeded) for r in rows]
     with open(out / "vs_leaderboard.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS)
@@ -393,20 +386,9 @@ def write(rows: list[Row], out: Path, header: list[str], seeded: bool) -> list[d
     lines = [*header, "", "| " + " | ".join(COLUMNS) + " |",
              "|" + "|".join("---" if c in LEFT else "---:" for c in COLUMNS) + "|"]  # fmt: skip
     lines += ["| " + " | ".join(r[c].replace("|", "\\|") for c in COLUMNS) + " |" for r in records]
-    (out / "vs_leaderboard.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return records
-
-
-def print_table(records: list[dict[str, str]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="ADRS-Leaderboard evaluator (lb) vs syslab, medians over repeats")
-    for c in COLUMNS:
-        table.add_column(c, overflow="fold", justify="left" if c in LEFT else "right")
-    for r in records:
-        table.add_row(*(r[c] or "-" for c in COLUMNS))
-    Console(width=None if sys.stdout.isatty() else 220, emoji=False, markup=False).print(table)
+    text = "\n".join(lines) + "\n"
+    (out / "vs_leaderboard.md").write_text(text, encoding="utf-8")
+    return text
 
 
 def loadavg() -> str:
@@ -447,13 +429,15 @@ def main() -> None:
         (work / "seeded").mkdir()
         (work / "seeded" / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
         pythonpath.append(str(work / "seeded"))
+    mode = "seeded like syslab (random, numpy, PYTHONHASHSEED)" if args.seeded else "unseeded"
     header = [
         f"# ADRS-Leaderboard evaluators vs syslab ({time.strftime('%Y-%m-%d %H:%M')})",
         "",
-        f"`{' '.join(sys.argv)}`; leaderboard side {'seeded like syslab (random, numpy, PYTHONHASHSEED)' if args.seeded else 'unseeded'}; "
-        f"{os.cpu_count()} CPUs; load average (1/5/15 min) at start {loadavg()}",
+        f"`{' '.join(sys.argv)}`; leaderboard side {mode}; {os.cpu_count()} CPUs; "
+        f"load average (1/5/15 min) at start {loadavg()}",
     ]
     rows: list[Row] = []
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` cleans up
     try:
         for sol in chosen:
             row = Row(sol.problem, sol.framework)
@@ -467,6 +451,10 @@ def main() -> None:
                 row.notes.append("program stops on a wall-clock limit: its result depends on machine speed")
             if mine := [n for n in stubbed if STUBS[n][0] == sol.problem]:
                 row.notes.append(f"lb: stand-in for {', '.join(mine)}")
+            if sol.problem == "txn_scheduling" and (args.timeout or 0) > 600:  # evaluate.py's own limit
+                row.notes.append(
+                    "syslab's evaluator gives the program 600 s (PROGRAM_TIMEOUT_S) whatever --timeout"
+                )
             if sol.problem == "llm_sql":
                 row.notes.append("lb col_merge specs paired with the tables by name; lb wall includes "
                                  "its baseline hit rate (its cache is for 5 tables)")  # fmt: skip
@@ -486,7 +474,7 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     header.append(f"load average at end {loadavg()}")
-    print_table(write(rows, args.out, header, args.seeded))
+    print(write(rows, args.out, header, args.seeded))
     print(f"wrote {args.out / 'vs_leaderboard.md'}, {args.out / 'vs_leaderboard.csv'}")
 
 
