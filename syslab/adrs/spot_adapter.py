@@ -16,6 +16,7 @@ import argparse
 import os
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -133,6 +134,24 @@ def make_driver(
     env = MultiRegionEnv(gap_seconds, num_regions) if base is MultiRegionStrategy else Env(gap_seconds)
     strategy.reset(env, Job(duration_h * 3600))
     return Driver(strategy, env)
+
+
+class Fleet:
+    """Many scenarios' drivers in one process, stepped side by side (spot_lockstep.py): `step` gets
+    the scenarios that start, as (id, *factory arguments), and one observation per running scenario,
+    as (id, *driver.tick arguments), and answers one (decision, region) per observation, in order."""
+
+    __slots__ = ("program", "factory", "drivers")
+
+    def __init__(self, program: ModuleType, factory: Callable[..., Driver]):
+        self.program, self.factory = program, factory
+        self.drivers: dict[int, Driver] = {}
+
+    def step(self, new: list, observations: list) -> list:
+        drivers = self.drivers
+        for sid, *args in new:
+            drivers[sid] = self.factory(self.program, *args)
+        return [drivers[sid].tick(*obs) for sid, *obs in observations]
 
 
 def single_region(

@@ -94,7 +94,9 @@ def test_seed_scores_what_it_scored_before_split_evaluation():
     full = run(SEED, "evaluate")
     assert full["scenarios"] == 1080
     assert full["avg_cost"] == SEED_FULL_COST and full["score"] == SEED_FULL_SCORE
-    assert full["artifacts"]["candidate_calls"] > 1080 * 52 * 6  # one call per tick: > 52 h of 10 min ticks
+    # One call per tick of the shared history clock for all 1,080 jobs (spot_lockstep.py): at least
+    # one job's 52 h of 10 min ticks, at most the histories' 1,764 ticks and a few calls per pass.
+    assert 52 * 6 < full["artifacts"]["candidate_calls"] < 1800
 
 
 def test_better_candidate():
@@ -319,7 +321,7 @@ def test_end_to_end_seed_in_the_sandbox():
     result = evaluate_program(quick_task(), SEED, ProcessSandbox())
     assert result.ok, result.failure
     assert result.metrics["avg_cost"] == SEED_QUICK_COST and result.stage == "main"
-    assert result.artifacts["channel"]["main"]["calls"] > 72 * 300
+    assert 52 * 6 < result.artifacts["channel"]["main"]["calls"] < 1800
 
 
 def test_end_to_end_data_files_are_out_of_reach():

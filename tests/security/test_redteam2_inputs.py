@@ -19,8 +19,12 @@ candidate (same protocol and adapter as the sandboxed one: the holes are in the 
 from __future__ import annotations
 
 import importlib.util
+import io
 import itertools
+import json
 import os
+import random
+import tarfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -147,6 +151,55 @@ def test_spot_trace_is_never_shown_twice(problem: str, stage: str, adrs_data: No
     with task_candidate(task, fixture("spot_replay")) as cand:
         metrics = no_leak(lambda: getattr(evaluator(task.root), stage)(cand))
     assert metrics["score"] >= 0.0
+
+
+def spot_windows(root: Path, envs: list[str], overheads: list[float], per_env: int = 30) -> None:
+    """A cant_be_late trace tarball under `root` in the real one's layout: per zone/GPU set one random
+    availability history (runs of preemption and availability, no day of it like another), cut into
+    `per_env` overlapping 554-tick windows at random starts, the same windows for every overhead."""
+    rng = random.Random(7)
+    files = {}
+    for env in envs:
+        history, bit = [], 0
+        for _ in range(1800):
+            bit = bit if rng.random() < 0.9 else 1 - bit
+            history.append(bit)
+        starts = sorted(rng.sample(range(1800 - 554), per_env))
+        for k, start in enumerate(starts):
+            body = {
+                "original_trace": f"data/real/ping_based/{env}.json",
+                "metadata": {"gap_seconds": 600, "start_time": start, "end_time": start + 554},
+                "data": history[start : start + 554],
+            }
+            for overhead in overheads:
+                name = (
+                    f"real/ddl=search+task=48+overhead={overhead:.2f}/real/{env}/traces/random_start/{k}.json"
+                )
+                files[name] = json.dumps(body).encode()
+    target = root / "adrs" / "cant_be_late" / "real_traces.tar.gz"
+    target.parent.mkdir(parents=True)
+    with tarfile.open(target, "w:gz") as tar:
+        for name, raw in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+
+
+def test_spot_trace_future_is_not_in_another_window(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """cant_be_late's traces of one zone/GPU set are windows of one history, cut at random starts. A
+    candidate process that is shown one window and then an overlapping one finds the second's recent
+    day inside the first and reads off its next ticks. The evaluator runs all of a stage's jobs side
+    by side on the histories' clock (spot_lockstep.py), so whatever another job has shown lies in the
+    past of every job; the fixture predicts changes of availability from what it saw elsewhere.
+    (Synthetic histories: one of the real ones repeats a 308-tick stretch of itself, which any
+    strategy that remembers its past may use, and which would read as a prediction here.)"""
+    task = load_task(ADRS / "cant_be_late")
+    module = evaluator(task.root)
+    spot_windows(tmp_path, module.ENVS, module.OVERHEADS)
+    monkeypatch.setenv("SYSLAB_DATA", str(tmp_path))
+    with task_candidate(task, fixture("spot_shifted_replay")) as cand:
+        metrics = no_leak(lambda: module.evaluate(cand))
+    assert metrics["scenarios"] == 1080.0
 
 
 # -- checks that accept foreign content --------------------------------------------------------

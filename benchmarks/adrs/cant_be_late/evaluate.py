@@ -12,14 +12,15 @@ comes too late) is billed for every tick it ran and scored, not rejected;
 `deadline_misses` counts such scenarios (syslab's stricter reading).
 
 Split evaluation: the traces and the simulator (syslab/adrs/spot_sim.py)
-stay in this process. Per scenario the candidate's strategy is built in its
-own process (`make_strategy`, adapter.py) and asked for one decision per
-tick, given only that tick's observation (syslab/adrs/spot_wire.py);
-progress, the deadline guard and the bill are computed here. The candidate's
-process is restarted before each round of scenarios whose traces it could not
-recognise from one another (`replay_rounds`): the same trace recurs under both
-deadlines and several overheads, and a process that remembered it would know
-its future.
+stay in this process; the strategies run in the candidate's process, asked
+for one decision per tick given only that tick's observation
+(syslab/adrs/spot_wire.py); progress, the deadline guard and the bill are
+computed here. A stage's scenarios all run side by side in one fresh
+candidate process, each job at its own place on its trace's history clock
+(syslab/adrs/spot_lockstep.py): the traces of a zone/GPU set are windows of
+one history, and a process shown them one after the other would know a
+later window's future. One call per clock tick carries every running job's
+observation.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import re
 import time
 from functools import cache
 
-from syslab.adrs.spot_sim import SpotRun, load_trace, replay_rounds, simulate, tar_members
+from syslab.adrs.spot_lockstep import Job, TimedTrace, load_timed_trace, passes, run_lockstep
+from syslab.adrs.spot_sim import SpotRun, tar_members
 from syslab.data import data_path
 from syslab.evaluators.handle import Candidate
 
@@ -42,20 +44,35 @@ OD_ANCHOR, SPOT_ANCHOR = 3.06 * DURATION, 0.9731 * DURATION
 
 
 @cache
-def traces(per_env: int) -> tuple[tuple[float, str, tuple[int, ...], float], ...]:
-    """(overhead, env, availability, gap) for the selected traces, in a fixed order."""
-    members = tar_members(data_path("adrs/cant_be_late/real_traces.tar.gz"))
+def trace_sets() -> dict[tuple[float, str], list[str]]:
+    """The random-start trace files of each (overhead, zone/GPU set), in name order."""
+    pat = re.compile(
+        r"real/ddl=search\+task=48\+overhead=([0-9.]+)/real/([^/]+)/traces/random_start/[^/]+\.json$"
+    )
+    sets: dict[tuple[float, str], list[str]] = {}
+    for name in sorted(tar_members(data_path("adrs/cant_be_late/real_traces.tar.gz"))):
+        found = pat.search(name)
+        if found:
+            sets.setdefault((float(found[1]), found[2]), []).append(name)
+    return sets
+
+
+@cache
+def trace_file(name: str) -> TimedTrace:
+    return load_timed_trace(tar_members(data_path("adrs/cant_be_late/real_traces.tar.gz"))[name])
+
+
+@cache
+def timed_traces(per_env: int) -> tuple[tuple[float, str, TimedTrace], ...]:
+    """(overhead, env, trace) for the selected traces, in a fixed order."""
     out = []
     for overhead in OVERHEADS:
         for env in ENVS:
-            pat = re.compile(
-                rf"real/ddl=search\+task=48\+overhead={overhead:.2f}/real/{env}/traces/random_start/[^/]+\.json$"
-            )
             eligible = []
-            for name in sorted(n for n in members if pat.search(n)):
-                avail, gap = load_trace(members[name])
-                if len(avail) * gap / 3600 + 1e-9 >= max(DEADLINES):
-                    eligible.append((avail, gap))
+            for name in trace_sets().get((overhead, env), []):
+                trace = trace_file(name)
+                if len(trace.avail) * trace.gap / 3600 + 1e-9 >= max(DEADLINES):
+                    eligible.append(trace)
             # evenly spaced picks over the eligible traces (first and last included)
             n = len(eligible)
             picks = (
@@ -65,36 +82,43 @@ def traces(per_env: int) -> tuple[tuple[float, str, tuple[int, ...], float], ...
             )
             if per_env < len(picks):
                 picks = [picks[round(j * (len(picks) - 1) / max(1, per_env - 1))] for j in range(per_env)]
-            out += [(overhead, env, tuple(eligible[i][0]), eligible[i][1]) for i in picks]
+            out += [(overhead, env, eligible[i]) for i in picks]
     return tuple(out)
 
 
-@cache
-def rounds(per_env: int) -> list[list[tuple[int, float]]]:
-    """(trace index, deadline) scenarios in rounds that never repeat a trace (replay_rounds)."""
-    picked = traces(per_env)
-    scenarios = [(i, deadline) for deadline in DEADLINES for i in range(len(picked))]
-    return replay_rounds(scenarios, lambda s: [picked[s[0]][2]])
+def traces(per_env: int) -> tuple[tuple[float, str, tuple[int, ...], float], ...]:
+    """(overhead, env, availability, gap) for the selected traces, in a fixed order."""
+    return tuple((o, env, t.avail, t.gap) for o, env, t in timed_traces(per_env))
+
+
+def run_scenarios(
+    candidate: Candidate, scenarios: tuple[tuple[float, str, TimedTrace], ...]
+) -> tuple[dict[tuple[int, float], float], int]:
+    """Every (trace index, deadline) scenario's cost and the count of late ones; the candidate's
+    process is fresh for each pass (spot_lockstep.passes): nothing shown before reaches it."""
+    items = [(i, deadline) for deadline in DEADLINES for i in range(len(scenarios))]
+    cost_of: dict[tuple[int, float], float] = {}
+    late = 0
+    for group in passes([t for _, _, t in scenarios], items, lambda item: item[0]):
+        candidate.restart()
+        fleet = candidate.new("make_fleet")
+        jobs = []
+        for index, deadline in group:
+            overhead, _env, trace = scenarios[index]
+            run = SpotRun((trace.avail,), trace.gap, DURATION, deadline, overhead)
+            jobs.append(Job((index, deadline), run, trace.start, (DURATION, deadline, overhead, trace.gap)))
+        for key, outcome in run_lockstep(fleet.step, jobs).items():
+            cost_of[key] = outcome.cost
+            late += outcome.late
+        fleet.drop()
+    return cost_of, late
 
 
 def run(candidate: Candidate, per_env: int) -> dict:
     t0 = time.perf_counter()
     calls0, waited0 = candidate.calls, candidate.elapsed_s
-    # Traces recur (both deadlines; the same trace under several overheads; the quick stage's in
-    # the main stage): a fresh candidate process per round, so none is shown a trace it may
-    # remember, and its future with it.
-    scenarios = traces(per_env)
-    cost_of: dict[tuple[int, float], float] = {}
-    late = 0
-    for group in rounds(per_env):
-        candidate.restart()
-        for index, deadline in group:
-            overhead, _env, avail, gap = scenarios[index]
-            driver = candidate.new("make_strategy", DURATION, deadline, overhead, gap)
-            outcome = simulate(driver.tick, SpotRun((avail,), gap, DURATION, deadline, overhead))
-            cost_of[index, deadline] = outcome.cost
-            late += outcome.late
-            driver.drop()
+    scenarios = timed_traces(per_env)
+    cost_of, late = run_scenarios(candidate, scenarios)
     # Summed in the leaderboard's scenario order (trace, then deadline): the same float result.
     costs = [cost_of[i, d] for i in range(len(scenarios)) for d in DEADLINES]
     by_deadline = {d: [cost_of[i, d] for i in range(len(scenarios))] for d in DEADLINES}

@@ -1,0 +1,146 @@
+"""Many spot jobs driven side by side on one clock, in one candidate process (trusted side).
+
+The spot traces of one zone/GPU set are windows of one availability history,
+cut at random start times. A candidate process that remembers what it was
+shown must never learn a job's future from another job: shown one window to
+its end and then a later-starting window of the same history, it would know
+the second one's next ticks. Restarting the process between overlapping
+windows would mean a fresh process for nearly every scenario.
+
+Instead every job runs at its own position on the history's clock: at step T
+each running job is at history time T (its tick is T minus its start), so
+everything the process has been shown, from any job, lies at or before T,
+and the next message moves every job to T + 1 together. What one job could
+tell another is then only its past. Traces carry their history and start
+(`TimedTrace`, from the trace file's metadata); windows that claim the same
+history are checked to agree where they overlap, and a trace without that
+metadata runs in a pass of its own (a fresh process).
+
+The driver in the candidate process is a fleet (spot_adapter.Fleet): one call
+per step carries the jobs that start (their scenario) and one observation per
+running job (spot_wire.py's six scalars), and the reply is one (decision,
+region) per observation, each checked by its job's simulator. A job's
+observations and bill are exactly those of `spot_sim.simulate`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, NamedTuple
+
+from syslab.adrs.spot_sim import Outcome, SpotRun
+from syslab.evaluators import InvalidOutput
+from syslab.evaluators.codec import describe
+
+Step = Callable[[list, list], Any]  # fleet.step(new, observations) -> [(decision, region), ...], remote
+
+
+class TimedTrace(NamedTuple):
+    """A spot trace and where it sits in its history: `history` None when the file does not say."""
+
+    avail: tuple[int, ...]
+    gap: float
+    history: str | None
+    start: int
+
+
+def load_timed_trace(raw: bytes) -> TimedTrace:
+    """A trace file: availability (1 = preempted), gap, and its history and start if it says them
+    (`original_trace`, `metadata.start_time`)."""
+    data = json.loads(raw)
+    meta = data["metadata"]
+    history, start = data.get("original_trace"), meta.get("start_time")
+    if type(history) is not str or type(start) is not int:
+        history, start = None, 0
+    return TimedTrace(tuple(map(int, map(bool, data["data"]))), float(meta["gap_seconds"]), history, start)
+
+
+class Job(NamedTuple):
+    """One scenario: its key, a fresh simulator run, its start on the shared clock, and the
+    arguments its strategy is built with in the candidate process (the fleet's `new`)."""
+
+    key: Hashable
+    run: SpotRun
+    start: int
+    make: tuple
+
+
+def check_histories(traces: Sequence[TimedTrace]) -> None:
+    """ValueError if two windows that claim the same history disagree at some time of it: their
+    starts would not be a shared clock, and running them side by side could leak."""
+    seen: dict[str, dict[int, int]] = {}
+    for trace in traces:
+        if trace.history is None:
+            continue
+        timeline = seen.setdefault(trace.history, {})
+        for t, bit in enumerate(trace.avail, trace.start):
+            if timeline.setdefault(t, bit) != bit:
+                raise ValueError(
+                    f"spot traces of history {trace.history} disagree at time {t}: "
+                    "their start times are not one clock"
+                )
+
+
+def passes(
+    traces: Sequence[TimedTrace], items: Sequence[Any], trace_of: Callable[[Any], int]
+) -> list[list[Any]]:
+    """`items` (scenarios) grouped into passes, each run in a fresh candidate process: every item
+    whose trace has a history in the first pass, then one pass per trace without one."""
+    check_histories(traces)
+    timed = [item for item in items if traces[trace_of(item)].history is not None]
+    own: dict[int, list[Any]] = {}
+    for item in items:
+        if traces[trace_of(item)].history is None:
+            own.setdefault(trace_of(item), []).append(item)
+    return ([timed] if timed else []) + list(own.values())
+
+
+def _replies(reply: Any, count: int, step: int) -> list:
+    if type(reply) is not list or len(reply) != count:
+        raise InvalidOutput(
+            f"lockstep step {step}: the fleet answered {count} observations with {describe(reply)}"
+        )
+    return reply
+
+
+def run_lockstep(step: Step, jobs: Sequence[Job]) -> dict[Hashable, Outcome]:
+    """Every job's outcome, driving all of them side by side: one `step` call per clock tick."""
+    order = sorted(range(len(jobs)), key=lambda i: jobs[i].start)
+    outcomes: dict[Hashable, Outcome] = {}
+    ending: dict[int, tuple[float, bool]] = {}  # job -> (finish h, late): its last, billing-only tick
+    running: list[int] = []
+    nxt, clock, steps = 0, 0, 0
+    while nxt < len(order) or running:
+        if not running:
+            clock = max(clock, jobs[order[nxt]].start)
+        new = []
+        while nxt < len(order) and jobs[order[nxt]].start <= clock:
+            i = order[nxt]
+            new.append((i, *jobs[i].make))
+            running.append(i)
+            nxt += 1
+        observations = []
+        for i in running:
+            run = jobs[i].run
+            if run.finished and i not in ending:
+                # As simulate(): the tick that completed the work ended here; the strategy is asked
+                # once more ("realize the last step"), and only its region counts.
+                ending[i] = ((run.tick - 1) * run.gap / 3600, run.late)
+            observations.append((i, *run.observe()))
+        replies = _replies(step(new, observations), len(observations), steps)
+        still = []
+        for i, reply in zip(running, replies, strict=True):
+            run = jobs[i].run
+            decision, region = run.check(reply)
+            if i in ending:
+                run.region = region
+                finish_h, late = ending.pop(i)
+                outcomes[jobs[i].key] = Outcome(run.cost(), finish_h, late)
+            else:
+                run.apply(decision, region)
+                still.append(i)
+        running = still
+        clock += 1
+        steps += 1
+    return outcomes
