@@ -165,3 +165,12 @@ def test_check_metrics() -> None:
         check_metrics({"valid": "yes"}, "e.py:f")[1]
         == "e.py:f returned 'valid' = 'yes', expected true or false"
     )
+
+
+def test_split_evaluator_is_told_its_stage_limit(sandbox: ProcessSandbox) -> None:
+    """The trusted evaluator learns how long the host allows the running stage (an evaluator that
+    limits a call itself, as txn_scheduling does, follows a raised limit)."""
+    task = main_only(load_task(TASKS / "tiny_split"), "evaluate.py:stage_time", timeout_s=37.0)
+    result = evaluate_program(task, answer("42"), sandbox)
+    assert result.ok, result.failure
+    assert result.artifacts["stage_timeout_s"] == 37.0

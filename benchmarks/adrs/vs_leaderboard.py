@@ -451,10 +451,6 @@ def main() -> None:
                 row.notes.append("program stops on a wall-clock limit: its result depends on machine speed")
             if mine := [n for n in stubbed if STUBS[n][0] == sol.problem]:
                 row.notes.append(f"lb: stand-in for {', '.join(mine)}")
-            if sol.problem == "txn_scheduling" and (args.timeout or 0) > 600:  # evaluate.py's own limit
-                row.notes.append(
-                    "syslab's evaluator gives the program 600 s (PROGRAM_TIMEOUT_S) whatever --timeout"
-                )
             if sol.problem == "llm_sql":
                 row.notes.append("lb col_merge specs paired with the tables by name; lb wall includes "
                                  "its baseline hit rate (its cache is for 5 tables)")  # fmt: skip

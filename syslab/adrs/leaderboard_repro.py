@@ -125,20 +125,18 @@ def default_memory_mb() -> int:
 
 
 def with_limits(task: Task, timeout_s: float | None, memory_mb: int | None) -> Task:
-    """The task with its main evaluation allowed `timeout_s` seconds (and no cascade stage more) and
-    at least `memory_mb` MiB."""
+    """The task as the leaderboard evaluates a solution: its full evaluation alone (no cascade stage
+    first: the leaderboard scores every solution once, whole; syslab's cheaper stages are there to
+    reject candidates early during evolution), allowed `timeout_s` seconds and at least `memory_mb`
+    MiB."""
     spec = task.spec
     update: dict[str, float | int] = {}
-    stages = spec.stages
     if timeout_s:
-        stages = [
-            s.model_copy(update={"timeout_s": min(s.timeout_s or timeout_s, timeout_s)}) for s in stages
-        ]
         update["timeout_s"] = float(timeout_s)
     if memory_mb:
         update["memory_mb"] = max(spec.sandbox.memory_mb, int(memory_mb))
     sandbox = spec.sandbox.model_copy(update=update)
-    return task.model_copy(update={"spec": spec.model_copy(update={"sandbox": sandbox, "stages": stages})})
+    return task.model_copy(update={"spec": spec.model_copy(update={"sandbox": sandbox, "stages": []})})
 
 
 def rank(rows: list[ReproRow]) -> None:

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
+
 LIB_DIR = Path(__file__).resolve().parent / "lib"
 if str(LIB_DIR) not in sys.path:
     sys.path.insert(0, str(LIB_DIR))
@@ -30,7 +32,7 @@ from sky_spot.env import Env, Job, MultiRegionEnv  # noqa: E402
 from sky_spot.strategies.strategy import MultiRegionStrategy, Strategy  # noqa: E402
 from sky_spot.utils import ClusterType  # noqa: E402
 
-from syslab.adrs.spot_wire import CLUSTER_TYPES  # noqa: E402
+from syslab.adrs.spot_wire import CLUSTER_TYPES, CODES  # noqa: E402
 from syslab.evaluators import InvalidOutput  # noqa: E402
 
 _TYPES = tuple(ClusterType(name) for name in CLUSTER_TYPES)
@@ -137,9 +139,10 @@ def make_driver(
 
 
 class Fleet:
-    """Many scenarios' drivers in one process, stepped side by side (spot_lockstep.py): `step` gets
-    the scenarios that start, as (id, *factory arguments), and one observation per running scenario,
-    as (id, *driver.tick arguments), and answers one (decision, region) per observation, in order."""
+    """Many scenarios' drivers in one process, stepped side by side (spot_lockstep.py). `step` gets the
+    scenarios that start, as (id, *factory arguments), and the running ones' observations as an int64
+    array of (id, tick, last, avail, region) rows and a float64 array of (done_inc, restart_left)
+    rows; it answers an int64 array of (decision index into CLUSTER_TYPES, region) rows, in order."""
 
     __slots__ = ("program", "factory", "drivers")
 
@@ -147,11 +150,22 @@ class Fleet:
         self.program, self.factory = program, factory
         self.drivers: dict[int, Driver] = {}
 
-    def step(self, new: list, observations: list) -> list:
-        drivers = self.drivers
+    def step(self, new: list, ints: np.ndarray, floats: np.ndarray) -> np.ndarray:
+        drivers, codes = self.drivers, CODES
         for sid, *args in new:
             drivers[sid] = self.factory(self.program, *args)
-        return [drivers[sid].tick(*obs) for sid, *obs in observations]
+        out = []
+        for (sid, tick, last, avail, region), (done_inc, restart_left) in zip(
+            ints.tolist(), floats.tolist(), strict=True
+        ):
+            decision, region = drivers[sid].tick(tick, last, avail, done_inc, restart_left, region)
+            code = codes.get(str(decision)) if isinstance(decision, str) else None
+            if code is None:
+                raise InvalidOutput(
+                    f"tick {tick}: decision {decision!r:.60} is not one of {', '.join(CLUSTER_TYPES)}"
+                )
+            out.append((code, region))
+        return np.array(out, dtype=np.int64).reshape(-1, 2)
 
 
 def single_region(

@@ -224,21 +224,29 @@ def _recalls(a: Sequence[int], b: Sequence[int], min_shared: int) -> bool:
 
 
 def replay_rounds(
-    items: Sequence[Any], shown: Callable[[Any], Sequence[Sequence[int]]], min_shared: int = 50
+    items: Sequence[Any],
+    shown: Callable[[Any], Sequence[Sequence[int]]],
+    min_shared: int = 50,
+    overlap: Callable[[Any, Any], bool] | None = None,
 ) -> list[list[Any]]:
     """`items` (scenarios) split into rounds, in order, so that no round shows the candidate an
-    availability sequence it could recognise from an earlier one of the same round. The evaluator
-    restarts the candidate's process (`candidate.restart()`) before each round: a strategy that
-    remembers what it saw never meets a trace it has seen, and so never knows its future."""
+    availability sequence it could recognise from an earlier one of the same round: one that starts
+    the same way, or (`overlap`, from the traces' own record of where they were cut) a window of the
+    same history that overlaps it, whose ticks, and so its future, the process has seen. The
+    evaluator restarts the candidate's process (`candidate.restart()`) before each round: a strategy
+    that remembers what it saw never meets a trace it has seen, and so never knows its future."""
     rounds: list[list[Any]] = []
     seen: list[list[Sequence[int]]] = []
     for item in items:
         seqs = shown(item)
         for members, shown_before in zip(rounds, seen, strict=True):
-            if not any(_recalls(a, b, min_shared) for a in seqs for b in shown_before):
-                members.append(item)
-                shown_before.extend(seqs)
-                break
+            if any(_recalls(a, b, min_shared) for a in seqs for b in shown_before):
+                continue
+            if overlap is not None and any(overlap(item, other) for other in members):
+                continue
+            members.append(item)
+            shown_before.extend(seqs)
+            break
         else:
             rounds.append([item])
             seen.append(list(seqs))

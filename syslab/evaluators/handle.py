@@ -77,6 +77,9 @@ class Candidate:
         self.calls = 0
         self.elapsed_s = 0.0  # trusted-clock time spent waiting for the candidate
         self.timeout_s: float | None = None  # per-call limit, if the evaluator wants one
+        # Wall-clock seconds the host allows the running stage (None where it is not told): an
+        # evaluator that limits a call itself can give it more when the stage is allowed more.
+        self.stage_timeout_s: float | None = None
         self.gone = False
         self._tokens, self._next = b"", 0  # request tokens: from os.urandom, drawn in batches
         self._adapter: str | None = None

@@ -301,7 +301,9 @@ class SplitSession:
                         os.sched_setaffinity(pid, self.cpus[:1])
                     except OSError:
                         pass
-            self._send({"op": "stage", "name": name, "entry": entry, "fresh": not self.first})
+            self._send(
+                {"op": "stage", "name": name, "entry": entry, "fresh": not self.first, "timeout_s": timeout_s}
+            )
             self.first = False
             deadline = time.monotonic() + timeout_s
             reply = self._recv(timeout_s)

@@ -149,6 +149,8 @@ class Evaluator:
         cand = self.candidate
         assert cand is not None
         calls0, elapsed0 = cand.calls, cand.elapsed_s
+        timeout = doc.get("timeout_s")
+        cand.stage_timeout_s = float(timeout) if isinstance(timeout, (int, float)) else None
         try:
             if doc.get("fresh"):
                 cand.reload()

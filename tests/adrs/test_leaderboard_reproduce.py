@@ -244,3 +244,14 @@ def test_memory_cap_is_the_reproductions_not_the_tasks(tmp_path):
     assert rows[0].memory_mb == default and rows[0].status == "ok", rows[0].notes
     with open(tmp_path / "leaderboard.csv") as f:
         assert next(csv.DictReader(f))["memory_mb"] == str(default)
+
+
+def test_a_solution_gets_the_full_evaluation_alone():
+    """The leaderboard scores every solution with one full evaluation; the cascade's cheaper first
+    stage (cant_be_late's 72 scenarios) is evolution's and is not run first."""
+    task = load_task(TASKS / "cant_be_late")
+    assert task.spec.stages
+    limited = leaderboard_repro.with_limits(task, 900.0, 8192)
+    assert limited.spec.stages == []
+    assert limited.spec.evaluator == task.spec.evaluator
+    assert (limited.spec.sandbox.timeout_s, limited.spec.sandbox.memory_mb) == (900.0, 8192)

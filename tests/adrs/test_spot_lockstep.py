@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
 import pytest
 
+from syslab.adrs.spot_adapter import Fleet
 from syslab.adrs.spot_lockstep import Job, TimedTrace, check_histories, load_timed_trace, passes, run_lockstep
 from syslab.adrs.spot_sim import SpotRun, simulate
 from syslab.adrs.spot_wire import CLUSTER_TYPES
@@ -23,17 +25,19 @@ def history(seed: int, length: int = 120) -> list[int]:
     return out
 
 
-def policy(seed: int):  # noqa: ANN201 - a decide function, as a driver's tick
-    """A deterministic strategy that depends on what it observed (and on its own seed)."""
-    state = {"n": 0}
+class Policy:
+    """A deterministic strategy that depends on what it observed (and on its own seed), as a driver."""
 
-    def tick(tick: int, last: int, avail: int, done_inc: float, restart_left: float, region: int) -> tuple:
-        state["n"] += 1
-        if avail and (state["n"] + seed) % 5:
+    def __init__(self, seed: int):
+        self.seed, self.n = seed, 0
+
+    def tick(
+        self, tick: int, last: int, avail: int, done_inc: float, restart_left: float, region: int
+    ) -> tuple:
+        self.n += 1
+        if avail and (self.n + self.seed) % 5:
             return "SPOT", 0
-        return ("ON_DEMAND" if CLUSTER_TYPES[last] == "ON_DEMAND" or seed % 2 else "NONE"), 0
-
-    return tick
+        return ("ON_DEMAND" if CLUSTER_TYPES[last] == "ON_DEMAND" or self.seed % 2 else "NONE"), 0
 
 
 def jobs_on(h: list[int], starts: list[int], deadline: float = 30.0) -> list[Job]:
@@ -46,17 +50,10 @@ def test_each_job_sees_and_pays_exactly_what_it_would_alone():
     h = history(1)
     starts = [0, 3, 3, 17, 40, 41]
     alone = {
-        job.key: simulate(policy(job.key), SpotRun((h[s : s + 60],), GAP, 20.0, 30.0, 0.5))
+        job.key: simulate(Policy(job.key).tick, SpotRun((h[s : s + 60],), GAP, 20.0, 30.0, 0.5))
         for job, s in zip(jobs_on(h, starts), starts, strict=True)
     }
-    drivers: dict[int, object] = {}
-
-    def step(new: list, observations: list) -> list:
-        for sid, key in new:
-            drivers[sid] = policy(key)
-        return [drivers[sid](*obs) for sid, *obs in observations]
-
-    together = run_lockstep(step, jobs_on(h, starts))
+    together = run_lockstep(Fleet(None, lambda _program, key: Policy(key)).step, jobs_on(h, starts))
     assert together == alone
     assert len({o.cost for o in together.values()}) > 1  # the jobs differ: the comparison means something
 
@@ -68,13 +65,11 @@ def test_every_observation_is_at_the_clock_of_its_history():
     jobs = jobs_on(h, [0, 5, 5, 9, 30, 55])
     start_of = {i: job.start for i, job in enumerate(jobs)}
     clocks: list[set[int]] = []
-    drivers: dict[int, object] = {}
+    fleet = Fleet(None, lambda _program, key: Policy(key))
 
-    def step(new: list, observations: list) -> list:
-        for sid, key in new:
-            drivers[sid] = policy(key)
-        clocks.append({start_of[sid] + obs[0] for sid, *obs in observations})
-        return [drivers[sid](*obs) for sid, *obs in observations]
+    def step(new: list, ints: np.ndarray, floats: np.ndarray) -> np.ndarray:
+        clocks.append({start_of[sid] + tick for sid, tick, *_ in ints.tolist()})
+        return fleet.step(new, ints, floats)
 
     run_lockstep(step, jobs)
     assert all(len(c) == 1 for c in clocks)
@@ -82,21 +77,29 @@ def test_every_observation_is_at_the_clock_of_its_history():
     assert times == sorted(times) and len(set(times)) == len(times)  # one step per clock tick
 
 
+def answer(rows: list, dtype: type = np.int64):  # noqa: ANN201 - a fleet.step
+    return lambda new, ints, floats: np.array(rows * len(ints), dtype=dtype).reshape(-1, 2)
+
+
 def test_a_fleet_answer_of_the_wrong_shape_is_invalid_output():
     h = history(3)
     with pytest.raises(InvalidOutput, match="answered 2 observations"):
-        run_lockstep(lambda new, obs: [("SPOT", 0)], jobs_on(h, [0, 0]))
-    with pytest.raises(InvalidOutput, match="answered 1 observations"):
-        run_lockstep(lambda new, obs: ("SPOT", 0), jobs_on(h, [0]))
-    with pytest.raises(InvalidOutput, match="is not one of"):
-        run_lockstep(lambda new, obs: [("spot", 0)] * len(obs), jobs_on(h, [0]))
+        run_lockstep(lambda new, ints, floats: np.array([[1, 0]], dtype=np.int64), jobs_on(h, [0, 0]))
+    with pytest.raises(InvalidOutput, match="not an int64 array"):
+        run_lockstep(lambda new, ints, floats: [("SPOT", 0)], jobs_on(h, [0]))
+    with pytest.raises(InvalidOutput, match="not an int64 array"):
+        run_lockstep(answer([(1, 0)], np.float64), jobs_on(h, [0]))
+    with pytest.raises(InvalidOutput, match="decision index 3 is not one of"):
+        run_lockstep(answer([(3, 0)]), jobs_on(h, [0]))
+    with pytest.raises(InvalidOutput, match="only int regions"):
+        run_lockstep(answer([(1, 1)]), jobs_on(h, [0]))
 
 
 def test_running_past_a_window_is_wrong_answer():
     h = history(4)
     job = Job("idle", SpotRun((h[:10],), GAP, 20.0, 30.0, 0.5), 0, ())
     with pytest.raises(WrongAnswer, match="after the trace ends"):
-        run_lockstep(lambda new, obs: [("NONE", 0)] * len(obs), [job])
+        run_lockstep(answer([(0, 0)]), [job])
 
 
 def test_windows_that_disagree_about_their_history_are_refused():

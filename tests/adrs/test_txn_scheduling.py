@@ -145,6 +145,7 @@ class RecordingCandidate:
 
     def __init__(self):
         self.timeout_s = 5.0
+        self.stage_timeout_s: float | None = None
         self.limits: dict[str, float | None] = {}
 
     def call(self, name, *args):
@@ -164,3 +165,15 @@ def test_program_gets_the_leaderboards_600_s():
     assert candidate.limits["provide_workloads"] == 5.0 and candidate.timeout_s == 5.0  # restored
     assert metrics["makespan"] == 537.0
     assert load_task(TASKS / "txn_scheduling").spec.sandbox.timeout_s > 600.0
+
+
+@pytest.mark.parametrize("stage_s,program_s", [(None, 600.0), (660.0, 600.0), (1860.0, 1800.0)])
+def test_a_longer_stage_gives_the_program_longer(stage_s, program_s):
+    """`reproduce adrs --leaderboard --timeout 1800` raises the stage's limit; the program's own limit
+    follows it (keeping the 60 s the default leaves for the rest), never below the leaderboard's."""
+    from adrs_support import load_evaluator
+
+    candidate = RecordingCandidate()
+    candidate.stage_timeout_s = stage_s
+    load_evaluator("txn_scheduling")(candidate)
+    assert candidate.limits["get_random_costs"] == program_s

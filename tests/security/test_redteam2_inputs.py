@@ -24,7 +24,9 @@ import itertools
 import json
 import os
 import random
+import sys
 import tarfile
+from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -200,6 +202,68 @@ def test_spot_trace_future_is_not_in_another_window(monkeypatch: pytest.MonkeyPa
     with task_candidate(task, fixture("spot_shifted_replay")) as cand:
         metrics = no_leak(lambda: module.evaluate(cand))
     assert metrics["scenarios"] == 1080.0
+
+
+def multi_region_windows(root: Path, regions: list[str], first: int, count: int = 8) -> None:
+    """A cant_be_late_multi trace tarball under `root` in the real one's layout: per region one random
+    availability history (no day of it like another) of 195 s ticks, cut into aligned 1,107-tick
+    windows `first`..`first + count - 1`, one start time for all regions; windows first and
+    first + 1 overlap by half, the rest are apart (as 50 and 51 of the shipped data overlap)."""
+    rng = random.Random(11)
+    gap, length = 195, 1107
+    starts = [0, length // 2] + [(k + 2) * 2 * length for k in range(count - 2)]
+    histories = {}
+    for region in regions:
+        bits, bit = [], 0
+        for _ in range(starts[-1] + length):
+            bit = bit if rng.random() < 0.9 else 1 - bit
+            bits.append(bit)
+        histories[region] = bits
+    target = root / "adrs" / "cant_be_late_multi" / "real_traces.tar.gz"
+    target.parent.mkdir(parents=True)
+    epoch = 1_676_000_000
+    with tarfile.open(target, "w:gz") as tar:
+        for region, bits in histories.items():
+            for k, start in enumerate(starts):
+                stamp = datetime.fromtimestamp(epoch + start * gap, tz=timezone.utc).replace(tzinfo=None)
+                body = {
+                    "metadata": {
+                        "gap_seconds": gap,
+                        "start_time": stamp.isoformat(),
+                        "source_file": f"data/real/availability/{region}.csv",
+                    },
+                    "prices": [0.9731] * length,
+                    "data": bits[start : start + length],
+                }
+                raw = json.dumps(body).encode()
+                info = tarfile.TarInfo(f"data/converted_multi_region_aligned/{region}/{first + k}.json")
+                info.size = len(raw)
+                tar.addfile(info, io.BytesIO(raw))
+
+
+def test_multi_region_windows_that_overlap_run_apart(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """cant_be_late_multi's held-out runs use aligned traces 50-57 of each region, and in the shipped
+    data some of those windows overlap in time (51 starts where 50 has 289 ticks to go). The rounds
+    compare where each window was cut (its source and start time), not only how it begins, so
+    overlapping windows meet in different candidate processes; the fixture predicts changes of
+    availability it saw elsewhere. (Synthetic histories: the shipped ones repeat stretches of
+    themselves, which any strategy that remembers may use, and which would read as predictions.)"""
+    task_dir = ADRS / "cant_be_late_multi"
+    spec = importlib.util.spec_from_file_location(f"_rt2_heldout_{next(_n)}", task_dir / "heldout.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.path.insert(0, str(task_dir))  # heldout.py imports the task's evaluate.py
+    try:
+        sys.modules.pop("evaluate", None)
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        regions = sorted({r for _, rs, _ in module.SCENARIOS for r in rs})
+    finally:
+        sys.path.remove(str(task_dir))
+        sys.modules.pop("evaluate", None)
+    multi_region_windows(tmp_path, regions, module.HELDOUT_FIRST)
+    monkeypatch.setenv("SYSLAB_DATA", str(tmp_path))
+    with task_candidate(load_task(task_dir), fixture("spot_shifted_replay")) as cand:
+        metrics = no_leak(lambda: module.evaluate_heldout(cand))
+    assert metrics["runs"] == 34.0
 
 
 # -- checks that accept foreign content --------------------------------------------------------

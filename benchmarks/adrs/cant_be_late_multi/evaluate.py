@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 
-from syslab.adrs.multi_spot_sim import region_traces
+from syslab.adrs.multi_spot_sim import region_spans, region_traces, spans_overlap
 from syslab.adrs.spot_sim import SpotRun, replay_rounds, simulate
 from syslab.data import data_path
 from syslab.evaluators.handle import Candidate
@@ -50,14 +50,19 @@ def run(candidate: Candidate, scenarios: list[tuple[str, tuple[str, ...], int]])
     calls0, waited0 = candidate.calls, candidate.elapsed_s
     tar = data_path("adrs/cant_be_late_multi/real_traces.tar.gz")
     metrics, scenario_costs = {}, []
-    runs_of = [(name, i, region_traces(tar, regions, f"{i}.json")) for name, regions, count in scenarios for i in range(count)]  # fmt: skip
+    runs_of = [
+        (name, i, region_traces(tar, regions, f"{i}.json"), region_spans(tar, regions, f"{i}.json"))
+        for name, regions, count in scenarios
+        for i in range(count)
+    ]
     cost_of: dict[tuple[str, int], float] = {}
     late = 0
-    # Region traces recur across scenarios (and the quick stage's in the main one): a fresh
-    # candidate process per round, so none is shown a trace it may remember.
-    for group in replay_rounds(runs_of, lambda r: r[2][0]):
+    # Region traces recur across scenarios (and the quick stage's in the main one), and windows of
+    # one region's history may overlap: a fresh candidate process per round, so none is shown a
+    # trace it may remember, or one whose ticks it has seen in another window.
+    for group in replay_rounds(runs_of, lambda r: r[2][0], overlap=lambda a, b: spans_overlap(a[3], b[3])):
         candidate.restart()
-        for name, i, (traces, gap, prices) in group:
+        for name, i, (traces, gap, prices), _spans in group:
             driver = candidate.new("make_strategy", DURATION, DEADLINE, OVERHEAD, gap, len(traces))
             outcome = simulate(driver.tick, SpotRun(traces, gap, DURATION, DEADLINE, OVERHEAD, prices))
             cost_of[name, i] = outcome.cost

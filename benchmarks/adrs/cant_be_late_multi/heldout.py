@@ -14,7 +14,7 @@ import time
 
 from evaluate import DEADLINE, DURATION, OD_ANCHOR, OVERHEAD, SCENARIOS, SPOT_ANCHOR
 
-from syslab.adrs.multi_spot_sim import region_traces
+from syslab.adrs.multi_spot_sim import region_spans, region_traces, spans_overlap
 from syslab.adrs.spot_sim import SpotRun, replay_rounds, simulate
 from syslab.data import data_path
 from syslab.evaluators.handle import Candidate
@@ -26,16 +26,21 @@ def evaluate_heldout(candidate: Candidate) -> dict:
     t0 = time.perf_counter()
     tar = data_path("adrs/cant_be_late_multi/real_traces.tar.gz")
     runs_of = [
-        (name, i, region_traces(tar, regions, f"{HELDOUT_FIRST + i}.json"))
+        (
+            name,
+            i,
+            region_traces(tar, regions, f"{HELDOUT_FIRST + i}.json"),
+            region_spans(tar, regions, f"{HELDOUT_FIRST + i}.json"),
+        )
         for name, regions, count in SCENARIOS
         for i in range(count)
     ]
     cost_of: dict[tuple[str, int], float] = {}
     late = 0
     # A fresh candidate process per round of distinct traces, as in the search evaluation.
-    for group in replay_rounds(runs_of, lambda r: r[2][0]):
+    for group in replay_rounds(runs_of, lambda r: r[2][0], overlap=lambda a, b: spans_overlap(a[3], b[3])):
         candidate.restart()
-        for name, i, (traces, gap, prices) in group:
+        for name, i, (traces, gap, prices), _spans in group:
             driver = candidate.new("make_strategy", DURATION, DEADLINE, OVERHEAD, gap, len(traces))
             outcome = simulate(driver.tick, SpotRun(traces, gap, DURATION, DEADLINE, OVERHEAD, prices))
             cost_of[name, i] = outcome.cost

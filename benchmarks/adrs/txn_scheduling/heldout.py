@@ -14,7 +14,7 @@ import random
 import time
 from typing import Any
 
-from evaluate import PROGRAM_TIMEOUT_S, anchors, check_schedule
+from evaluate import anchors, check_schedule, program_timeout
 
 from syslab.adrs.common import linear_score
 from syslab.adrs.lib.txn_simulator import Workload
@@ -42,7 +42,7 @@ def evaluate_heldout(candidate: Candidate) -> dict[str, Any]:
     workloads = [Workload(t) for t in texts]
     candidate.call("provide_workloads", texts)
     candidate.reload()  # the program imports the workloads it was just given
-    limit, candidate.timeout_s = candidate.timeout_s, PROGRAM_TIMEOUT_S
+    limit, candidate.timeout_s = candidate.timeout_s, program_timeout(candidate)
     try:
         schedules = candidate.call("get_random_costs")
     finally:
