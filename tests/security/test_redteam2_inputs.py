@@ -98,16 +98,19 @@ def test_eplb_time_counts_every_call(adrs_data: None) -> None:
     """eplb's score charges the algorithm's time as the mean of every call (with a median, just under
     half the calls could take any time for free). Over 5 placements, the seed's answers with calls 2
     and 4 slower by 0.4 s each (mean +0.16 s) must score lower by about what the formula charges for
-    that time (~3 points). The two runs are timed apart on a shared machine: the bounds leave half
-    of the expected difference as margin."""
+    that time (~3 points). The runs are timed apart on a shared machine: the seed runs before and
+    after the slow one and the faster of the two counts (load only ever adds time), and the bounds
+    leave half of the expected difference as margin."""
     task = load_task(ADRS / "eplb")
-    scores = {}
+    runs: dict[str, list[dict]] = {"seed": [], "slow_half": []}
     for name, code in (
         ("seed", task.seed_code),
         ("slow_half", task.seed_code + "\n\n" + fixture("eplb_slow_half", SLEEP="0.4")),
+        ("seed", task.seed_code),
     ):
         with task_candidate(task, code) as cand:
-            scores[name] = evaluator(task.root).evaluate(cand, placements=5)
+            runs[name].append(evaluator(task.root).evaluate(cand, placements=5))
+    scores = {name: min(done, key=lambda m: m["time_algorithm_s"]) for name, done in runs.items()}
     seed, slow = scores["seed"], scores["slow_half"]
     assert slow["balancedness_gpu"] == seed["balancedness_gpu"]
     assert slow["time_algorithm_s"] > seed["time_algorithm_s"] + 0.08
