@@ -178,7 +178,9 @@ def _load_module(path: str, index: int) -> Any:
 
 def preload(task_dir: str, entries: list[str]) -> dict[str, Any]:
     """The evaluator modules of `entries`, imported now (a warm template's, shared by its forks);
-    one that fails to import is left out, so the evaluation reports it as the cold path does."""
+    one that fails to import is left out, so the evaluation reports it as the cold path does.
+    A module's `warm()`, if it has one, runs here once: what it caches (its data, parsed) is then
+    every forked evaluation's from the start. A `warm()` that fails only leaves the work to them."""
     modules: dict[str, Any] = {}
     for entry in entries:
         path = str(Path(task_dir) / entry.split(":", 1)[0])
@@ -188,6 +190,13 @@ def preload(task_dir: str, entries: list[str]) -> dict[str, Any]:
             modules[path] = _load_module(path, len(modules))
         except BaseException:  # noqa: BLE001 - reported per evaluation, by the child that retries
             sys.modules.pop(f"syslab_task_{len(modules)}", None)
+            continue
+        warm = getattr(modules[path], "warm", None)
+        if callable(warm):
+            try:
+                warm()
+            except Exception:  # noqa: BLE001 - an evaluation that needs the data loads it itself
+                pass
     return modules
 
 

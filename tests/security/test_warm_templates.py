@@ -246,3 +246,17 @@ def test_prestart_readies_both_templates_for_the_first_evaluation(
     after = templates_of(task)
     assert after["trusted"] == (before["trusted"][0], 1)
     assert after["candidate"] == (before["candidate"][0], 1)
+
+
+def test_an_evaluators_warm_runs_once_in_the_template(tmp_path: Path, sandbox: ProcessSandbox) -> None:
+    """An evaluator's `warm()` (loading its data, say) runs in the trusted template, before any
+    evaluation's clock: it takes 3 s, the stage has 2 s, and every evaluation finds what it made,
+    made in another process (the template's), once."""
+    out = tmp_path / "reports.jsonl"
+    prelude = "import os, time\nWARMED = []\ndef warm():\n    time.sleep(3)\n    WARMED.append(os.getpid())\n"
+    value = "float(len(WARMED) == 1 and WARMED[0] != __import__('os').getpid())"
+    task = make_task(tmp_path / "task", out, value=value, prelude=prelude, sandbox="timeout_s = 2\n")
+    for _ in range(2):
+        res = evaluate_program(task, task.seed_code, sandbox)
+        assert res.ok, res.failure
+        assert res.metrics == {"x": 1.0} and res.artifacts["sandbox_start"] == "warm"

@@ -139,6 +139,12 @@ def run(candidate: Candidate, per_env: int) -> dict:
     }
 
 
+def warm() -> None:
+    """Called once by the trusted warm template: the traces, parsed, are every evaluation's."""
+    timed_traces(QUICK_PER_ENV)
+    timed_traces(PER_ENV)
+
+
 def evaluate_quick(candidate: Candidate) -> dict:
     return run(candidate, QUICK_PER_ENV)
 

@@ -55,6 +55,10 @@ def heldout_traces() -> tuple[tuple[float, str, tuple[int, ...], float], ...]:
     return tuple((o, env, t.avail, t.gap) for o, env, t in heldout_timed_traces())
 
 
+def warm() -> None:
+    heldout_timed_traces()  # once, in the trusted warm template (evaluate.warm)
+
+
 def evaluate_heldout(candidate: Candidate) -> dict:
     t0 = time.perf_counter()
     scenarios = heldout_timed_traces()

@@ -49,6 +49,10 @@ def windows() -> tuple[np.ndarray, ...]:
     return tuple(generate_windows(SEED, WINDOWS))
 
 
+def warm() -> None:
+    windows()  # once, in the trusted warm template: the generated expert loads
+
+
 def evaluate(candidate: Candidate, placements: int = WINDOWS - 1) -> dict[str, Any]:
     t0 = time.perf_counter()
     rebalance = candidate.function("rebalance_experts")
