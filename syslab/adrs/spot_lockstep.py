@@ -30,38 +30,19 @@ overhead. A job's observations and bill are exactly those of
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from syslab.adrs.spot_sim import Outcome, SpotRun
+from syslab.adrs.spot_sim import Outcome, SpotRun, TimedTrace, load_timed_trace
 from syslab.adrs.spot_wire import CLUSTER_TYPES
 from syslab.evaluators import InvalidOutput
 from syslab.evaluators.codec import describe
 
+__all__ = ["Job", "TimedTrace", "check_histories", "load_timed_trace", "passes", "run_lockstep"]
+
 Step = Callable[[list, Any, Any], Any]  # fleet.step(new, ints, floats) -> int64 (n, 2) array, remote
-
-
-class TimedTrace(NamedTuple):
-    """A spot trace and where it sits in its history: `history` None when the file does not say."""
-
-    avail: tuple[int, ...]
-    gap: float
-    history: str | None
-    start: int
-
-
-def load_timed_trace(raw: bytes) -> TimedTrace:
-    """A trace file: availability (1 = preempted), gap, and its history and start if it says them
-    (`original_trace`, `metadata.start_time`)."""
-    data = json.loads(raw)
-    meta = data["metadata"]
-    history, start = data.get("original_trace"), meta.get("start_time")
-    if type(history) is not str or type(start) is not int:
-        history, start = None, 0
-    return TimedTrace(tuple(map(int, map(bool, data["data"]))), float(meta["gap_seconds"]), history, start)
 
 
 class Job(NamedTuple):

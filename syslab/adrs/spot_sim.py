@@ -206,9 +206,29 @@ def tar_members(tar_path: Path) -> dict[str, bytes]:
         }
 
 
+class TimedTrace(NamedTuple):
+    """A spot trace and where it sits in its history: `history` None when the file does not say."""
+
+    avail: tuple[int, ...]
+    gap: float
+    history: str | None
+    start: int
+
+
+def load_timed_trace(raw: bytes) -> TimedTrace:
+    """A trace file: availability (1 = preempted), gap, and its history and start if it says them
+    (`original_trace`, `metadata.start_time`)."""
+    data = json.loads(raw)
+    meta = data["metadata"]
+    history, start = data.get("original_trace"), meta.get("start_time")
+    if type(history) is not str or type(start) is not int:
+        history, start = None, 0
+    return TimedTrace(tuple(map(int, map(bool, data["data"]))), float(meta["gap_seconds"]), history, start)
+
+
 def load_trace(raw: bytes) -> tuple[list[int], float]:
-    data = json.load(io.BytesIO(raw))
-    return [int(bool(x)) for x in data["data"]], float(data["metadata"]["gap_seconds"])
+    trace = load_timed_trace(raw)
+    return list(trace.avail), trace.gap
 
 
 def _recalls(a: Sequence[int], b: Sequence[int], min_shared: int) -> bool:
