@@ -174,3 +174,20 @@ def test_split_evaluator_is_told_its_stage_limit(sandbox: ProcessSandbox) -> Non
     result = evaluate_program(task, answer("42"), sandbox)
     assert result.ok, result.failure
     assert result.artifacts["stage_timeout_s"] == 37.0
+
+
+def test_the_in_process_handle_has_every_attribute_of_the_candidate_handle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A split-style evaluator also runs in shared mode, given an in-process handle: every public
+    attribute the real handle offers (stage_timeout_s, timeout_s, calls, ...) must be there too."""
+    from syslab.evaluators.channel import Channel
+    from syslab.evaluators.handle import Candidate
+    from syslab.evaluators.inprocess import InProcessCandidate
+
+    monkeypatch.chdir(tmp_path)  # the runtime writes the program where it runs
+    program = tmp_path / "program.py"
+    program.write_text(answer("42"))
+    remote = {name for name in vars(Candidate(Channel(-1), "")) if not name.startswith("_")}
+    local = {name for name in vars(InProcessCandidate(program)) if not name.startswith("_")}
+    assert remote and remote <= local, f"missing in shared mode: {sorted(remote - local)}"

@@ -31,6 +31,8 @@ class InProcessCandidate:
         self.calls = 0
         self.elapsed_s = 0.0
         self.timeout_s: float | None = None
+        self.stage_timeout_s: float | None = None  # shared mode is not told its stage's limit
+        self.gone = False  # the program runs in this process: it cannot end apart from it
         self.reload()
 
     def reload(self) -> None:
