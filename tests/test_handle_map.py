@@ -21,8 +21,16 @@ EVALUATOR = textwrap.dedent(
         calls = candidate.calls
         obj = candidate.new("Scaler", 3)
         scaled = obj.scale.map([(i,) for i in range(5)])
+        import numpy as np
+        g = candidate.function("g")
+        rows = [(0.5 * i, np.arange(float(i))) for i in range(6)]
+        arrays = g.map(rows)
+        same_arrays = all(
+            type(a) is np.ndarray and np.array_equal(a, g(*r)) and np.array_equal(a, r[1] * r[0])
+            for a, r in zip(arrays, rows)
+        )
         return {"same": float(batched == single), "n": float(len(batched)), "scaled": float(sum(scaled)),
-                "calls": float(calls)}
+                "calls": float(calls), "same_arrays": float(same_arrays)}
     """
 )
 PROGRAM = textwrap.dedent(
@@ -30,6 +38,9 @@ PROGRAM = textwrap.dedent(
     # EVOLVE-BLOCK-START
     def f(i, x):
         return [i, x * 2]
+
+    def g(x, bins):
+        return bins * x
 
     class Scaler:
         def __init__(self, k):
@@ -46,7 +57,7 @@ SHORT_ANSWER = textwrap.dedent(
     _real = sys.modules["__main__"].Runtime.op
 
     def _op(self, msg):
-        return [1] if msg[0] == "map" else _real(self, msg)
+        return [1] if msg[0] in ("map", "mapc") else _real(self, msg)
 
     sys.modules["__main__"].Runtime.op = _op
     """
@@ -68,6 +79,7 @@ def test_map_answers_as_single_calls_do_in_one_request(task) -> None:  # noqa: A
     assert res.ok, res.failure
     assert res.metrics["same"] == 1.0 and res.metrics["n"] == 200 and res.metrics["scaled"] == 30.0
     assert res.metrics["calls"] == 1 + 1 + 1 + 200  # load, bind, one map request, 200 single calls
+    assert res.metrics["same_arrays"] == 1.0  # a batch over arrays (sent as columns) answers as calls do
 
 
 def test_a_map_reply_of_the_wrong_length_is_the_candidates_fault(task) -> None:  # noqa: ANN001

@@ -20,6 +20,7 @@ request gets one reply:
     call fid args [kwargs]     -> value    (protocol.py) value must be plain data
     ("new", fid, args, kwargs) -> obj      call and keep the result (a remote object)
     ("map", fid, [args, ...])  -> [value]  independent calls in one request
+    ("mapc", fid, [column, ...]) -> [value] the same, the arguments by position
     ("get", name)              -> value    a module-level value of the program
     ("has", name)              -> bool
     ("drop", obj) / ("reload",)
@@ -193,6 +194,9 @@ class Runtime:
         if op == "map":  # one request, many independent calls: one round trip for all of them
             fn = self.fns[msg[1]]
             return [fn(*args) for args in msg[2]]
+        if op == "mapc":  # the same, its arguments sent by position (one column per parameter)
+            fn = self.fns[msg[1]]
+            return [fn(*args) for args in zip(*msg[2])]
         if op == "get":
             if not hasattr(self.program, msg[1]):
                 raise Rejected(f"the program defines no {msg[1]!r}")

@@ -2,7 +2,9 @@
 
 What crosses between the trusted evaluator and the candidate process:
 None, bool, int, float, complex, str, bytes, lists, tuples, dicts of those,
-numpy arrays (dtype + shape + raw bytes, numeric dtypes only) and, from the
+numpy arrays (dtype + shape + raw bytes, numeric dtypes only; a list of 1-D
+arrays of one dtype goes as one run of bytes and comes back as views of one
+fresh copy) and, from the
 trusted side to the candidate only, records (`types.SimpleNamespace`: a copy
 of some observable state, read by attribute). Nothing is pickled, no code
 object or class crosses, and a decoded value is built here from the bytes, so
@@ -43,6 +45,7 @@ ARRAY_DTYPES = frozenset(
 # One-byte tags.
 T_NONE, T_TRUE, T_FALSE, T_INT, T_BIGINT, T_FLOAT, T_COMPLEX = b"N", b"T", b"F", b"i", b"I", b"f", b"c"
 T_STR, T_BYTES, T_LIST, T_TUPLE, T_DICT, T_ARRAY, T_RECORD = b"s", b"b", b"l", b"t", b"d", b"a", b"r"
+T_ARRAYS = b"A"  # a list of 1-D arrays of one dtype: their lengths, then all their bytes in one run
 
 _Q = struct.Struct("<q")
 _D = struct.Struct("<d")
@@ -89,6 +92,8 @@ def _encode(v: Any, out: list[bytes], depth: int, records: bool) -> None:  # noq
         out.append(T_TRUE)
     elif v is False:
         out.append(T_FALSE)
+    elif t is list and len(v) > 1 and type(v[0]) is _ndarray_type() and _encode_arrays(v, out):
+        pass
     elif t is list or t is tuple:
         if depth >= MAX_DEPTH:
             raise EncodeError(f"nested deeper than {MAX_DEPTH} levels")
@@ -158,6 +163,28 @@ def _encode_array(a: Any, out: list[bytes]) -> None:
     raw = a.tobytes()
     out.append(head + bytes((len(shape),)) + _SHAPES[len(shape)].pack(*shape) + _q_pack(len(raw)))
     out.append(raw)
+
+
+def _encode_arrays(arrays: list, out: list[bytes]) -> bool:
+    """A list of 1-D arrays of one sendable dtype as one T_ARRAYS value (False: not such a list).
+
+    One header for the lot instead of one per array: a batch of calls over arrays (a priority
+    function asked about several instances' bins at once) is a few calls to send and read back."""
+    kind, dtype = type(arrays[0]), arrays[0].dtype
+    if dtype.str not in ARRAY_DTYPES:
+        return False  # the generic path converts or refuses it, array by array
+    lengths, raws = [], []
+    for a in arrays:
+        if type(a) is not kind or a.ndim != 1 or a.dtype != dtype:
+            return False
+        lengths.append(len(a))
+        raws.append(a.tobytes())
+    dtb = dtype.str.encode()
+    out.append(T_ARRAYS + bytes((len(dtb),)) + dtb + _L_pack(len(arrays)))
+    out.append(struct.pack(f"<{len(lengths)}q", *lengths))
+    out.append(_q_pack(sum(map(len, raws))))
+    out.extend(raws)
+    return True
 
 
 def _encode_record(v: types.SimpleNamespace, out: list[bytes], depth: int, records: bool) -> None:
@@ -276,6 +303,8 @@ def _decode_at(  # noqa: C901
     if tag == 0x61:  # a
         budget[0] -= 112
         return _decode_array(buf, pos, finite)
+    if tag == 0x41:  # A
+        return _decode_arrays(buf, pos, finite, budget)
     if tag == 0x63:  # c
         if pos + 16 > end:
             raise _short("complex")
@@ -345,6 +374,41 @@ def _decode_array(buf: bytes, pos: int, finite: bool) -> tuple[Any, int]:
         if not ok:
             raise DecodeError("array holds NaN or infinite values (not allowed by this task)")
     return arr, pos + nbytes
+
+
+def _decode_arrays(buf: bytes, pos: int, finite: bool, budget: list[int]) -> tuple[list, int]:
+    """A T_ARRAYS value: a list of 1-D arrays, each a writable view of one fresh copy of the data."""
+    end = len(buf)
+    if pos + 1 > end:
+        raise _short("array list")
+    k = buf[pos]
+    raw_dt = buf[pos + 1 : pos + 1 + k]
+    pos += 1 + k
+    dtype, itemsize, floating, _ = _DTYPES.get(raw_dt) or _dtype_info(raw_dt)
+    if pos + 4 > end:
+        raise _short("array list")
+    n = _L_unpack(buf, pos)[0]
+    pos += 4
+    if 8 * n + 8 > end - pos:  # the lengths are there before anything is allocated for them
+        raise DecodeError(f"malformed message: {n} arrays claimed, {end - pos} bytes left")
+    budget[0] -= 64 + 120 * n  # the list and each array object (its data is in the message)
+    if budget[0] < 0:
+        raise DecodeError(_TOO_BIG)
+    lengths = struct.unpack_from(f"<{n}q", buf, pos)
+    pos += 8 * n
+    nbytes = _q_unpack(buf, pos)[0]
+    pos += 8
+    if (n and min(lengths) < 0) or sum(lengths) * itemsize != nbytes or pos + nbytes > end:
+        raise DecodeError(f"malformed message: {n} array lengths do not match {nbytes} bytes")
+    np = sys.modules["numpy"]
+    flat = np.frombuffer(bytearray(buf[pos : pos + nbytes]), dtype=dtype)  # a writable copy
+    if finite and floating and not bool(np.isfinite(flat).all()):
+        raise DecodeError("array holds NaN or infinite values (not allowed by this task)")
+    arrays, at = [None] * n, 0
+    for i, length in enumerate(lengths):
+        arrays[i] = flat[at : at + length]
+        at += length
+    return arrays, pos + nbytes
 
 
 def _hashable(t: tuple) -> bool:

@@ -175,7 +175,12 @@ class Candidate:
 
     def _map(self, fid: int, calls: Any) -> list:
         batch = [tuple(args) for args in calls]
-        out = self._op("map", fid, batch)
+        arity = len(batch[0]) if batch else 0
+        if len(batch) > 1 and arity and all(len(args) == arity for args in batch):
+            # Sent by argument position: a column of arrays crosses as one (codec T_ARRAYS).
+            out = self._op("mapc", fid, [list(column) for column in zip(*batch)])
+        else:
+            out = self._op("map", fid, batch)
         if type(out) is not list or len(out) != len(batch):
             raise CandidateError(
                 "invalid_output", f"the candidate answered {len(batch)} calls with {out!r:.60}"

@@ -53,6 +53,11 @@ FRAMES = {
     "negative_shape_product": (b"O" + _array(b"<f8", (-1, -8), b"\0" * 64), {"invalid_output"}),
     "float16_inf_array": (b"O" + _array(b"<f2", (1,), struct.pack("<e", math.inf)), {"invalid_output"}),
     "count_bomb": (b"Ol" + _u32(0xFFFFFFFF), {"invalid_output"}),
+    # A list of arrays whose lengths add up to its data, one negative: views over others' bytes.
+    "array_list_negative_length": (
+        b"OA" + bytes([3]) + b"<f8" + _u32(2) + _q(-1, 2) + _q(8) + b"\0" * 8,
+        {"invalid_output"},
+    ),
     "depth_bomb": (b"O" + b"l" + _u32(1) + (b"l" + _u32(1)) * 100_000 + b"N", {"invalid_output"}),
     "bigint_5000_bytes": (b"OI" + _u32(5000) + b"\x7f" * 5000, {"invalid_output"}),
     "trailing_bytes": (b"Oi" + _q(1) + b"junk", {"invalid_output"}),
