@@ -196,7 +196,7 @@ class Runtime:
             return [fn(*args) for args in msg[2]]
         if op == "mapc":  # the same, its arguments sent by position (one column per parameter)
             fn = self.fns[msg[1]]
-            return [fn(*args) for args in zip(*msg[2])]
+            return [fn(*args) for args in zip(*msg[2], strict=True)]
         if op == "get":
             if not hasattr(self.program, msg[1]):
                 raise Rejected(f"the program defines no {msg[1]!r}")

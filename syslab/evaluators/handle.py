@@ -178,7 +178,7 @@ class Candidate:
         arity = len(batch[0]) if batch else 0
         if len(batch) > 1 and arity and all(len(args) == arity for args in batch):
             # Sent by argument position: a column of arrays crosses as one (codec T_ARRAYS).
-            out = self._op("mapc", fid, [list(column) for column in zip(*batch)])
+            out = self._op("mapc", fid, [list(column) for column in zip(*batch, strict=True)])
         else:
             out = self._op("map", fid, batch)
         if type(out) is not list or len(out) != len(batch):
