@@ -7,7 +7,9 @@ warm templates, as by default when root, and started cold),
 is the sandbox's own cost: jail/container setup, the child runner, teardown. Also timed:
 the bare `sandbox.run(["true"])` for the two sandboxes, and Ray with `--workers` workers
 evaluating `--n` jobs at once (throughput). Backends that cannot run here are reported
-as skipped with the reason. Prints medians (and p90) in milliseconds.
+as skipped with the reason. Prints medians (and p90) in milliseconds, and for the process
+backend the CPU time per evaluation of everything involved (this process, the templates and
+every child; from a cgroup-v1 cpuacct group this process joins, as root; else not printed).
 
     python benchmarks/perf/sandbox_overhead.py [--n 20] [--workers 2]
 """
@@ -15,6 +17,8 @@ as skipped with the reason. Prints medians (and p90) in milliseconds.
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
 import statistics
 import sys
 import tempfile
@@ -28,6 +32,9 @@ sys.path.insert(0, str(ROOT))
 from syslab.evaluators.harness import evaluate_program  # noqa: E402
 from syslab.sandbox.base import Limits  # noqa: E402
 from syslab.task import load_task  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "vs_openevolve"))
+from proctree import CpuGroup  # noqa: E402
 
 TASK_TOML = """name = "trivial"
 description = "Constant evaluator: measures sandbox overhead only."
@@ -48,13 +55,40 @@ def make_task(root: Path, evaluator: str = EVALUATOR) -> Path:
     return root
 
 
-def timed(fn: Callable[[], object], n: int) -> list[float]:
+CPU_MS: dict[str, float] = {}  # row name -> CPU ms per evaluation (process backend, cgroup only)
+
+
+def _join_cpu_group() -> CpuGroup | None:
+    """This process (and so every process it starts from now on) in a fresh cpuacct group."""
+    group = CpuGroup.make(f"syslab-sandbox-overhead-{os.getpid()}")
+    if group is not None:
+        try:
+            (group.path / "cgroup.procs").write_text(str(os.getpid()))
+        except OSError:
+            return None
+        atexit.register(_leave, group)
+    return group
+
+
+def _leave(group: CpuGroup) -> None:
+    try:
+        (group.path.parent / "cgroup.procs").write_text(str(os.getpid()))
+    except OSError:
+        return
+    group.drain(wait_s=2.0)  # the templates end with this process's pool; stragglers are ours
+    group.remove()
+
+
+def timed(fn: Callable[[], object], n: int, cpu: CpuGroup | None = None, name: str = "") -> list[float]:
     fn()  # warm-up: imports, first container, Ray worker start
     out = []
+    before = sum(cpu.cpu()) if cpu else 0.0
     for _ in range(n):
         t = time.perf_counter()
         fn()
         out.append(time.perf_counter() - t)
+    if cpu:
+        CPU_MS[name] = (sum(cpu.cpu()) - before) / n * 1000
     return out
 
 
@@ -64,7 +98,10 @@ def row(name: str, samples: list[float] | str, per: str = "per evaluation") -> N
         return
     ms = sorted(s * 1000 for s in samples)
     p90 = ms[min(len(ms) - 1, int(0.9 * len(ms)))]
-    print(f"  {name:<34} median {statistics.median(ms):7.1f} ms   p90 {p90:7.1f} ms   ({per}, n={len(ms)})")
+    cpu = f"   CPU {CPU_MS[name]:6.1f} ms" if name in CPU_MS else ""
+    print(
+        f"  {name:<34} median {statistics.median(ms):7.1f} ms   p90 {p90:7.1f} ms{cpu}   ({per}, n={len(ms)})"
+    )
 
 
 def main() -> None:
@@ -89,18 +126,16 @@ def main() -> None:
     print(f"sandbox overhead on a trivial evaluator ({args.n} sequential evaluations each)")
     results: dict[str, list[float] | str] = {}
     proc = ProcessSandbox()
-    results["process: sandbox.run(true)"] = timed(
-        lambda: proc.run(["true"], scratch, Limits(timeout_s=10)), args.n
-    )
-    results["process: evaluate_program"] = timed(lambda: check(evaluate_program(task, code, proc)), args.n)
-    results["process: evaluate_program, split"] = timed(
-        lambda: check(evaluate_program(split_task, code, proc)), args.n
-    )
+    cpu = _join_cpu_group()
     cold_task = load_task(split_task.root)
     cold_task.spec.sandbox.warm = False
-    results["process: split, cold (no templates)"] = timed(
-        lambda: check(evaluate_program(cold_task, code, proc)), args.n
-    )
+    for name, fn in (
+        ("process: sandbox.run(true)", lambda: proc.run(["true"], scratch, Limits(timeout_s=10))),
+        ("process: evaluate_program", lambda: check(evaluate_program(task, code, proc))),
+        ("process: evaluate_program, split", lambda: check(evaluate_program(split_task, code, proc))),
+        ("process: split, cold (no templates)", lambda: check(evaluate_program(cold_task, code, proc))),
+    ):
+        results[name] = timed(fn, args.n, cpu, name)
 
     from syslab.sandbox.images import docker_ready
 
