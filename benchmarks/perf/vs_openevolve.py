@@ -25,10 +25,10 @@ store; OpenEvolve's log), and every per-evaluation figure divides by that count.
 Printed per task and framework: wall ms per evaluation and CPU ms per evaluation (medians over
 repeats; CPU = user+sys of every process the run started, from a cpuacct cgroup where one can
 be made, see vs_openevolve/proctree.py), peak summed RSS, and syslab/OpenEvolve ratios. Also
-syslab's throughput on bin_packing with 1 and with 2 workers beside the load average
-(`--scaling-evals 0` skips it) and, with --long, the per-evaluation cost of one --long-evals
-run of each framework over that of the default-length runs. Nothing is asserted; --json PATH
-writes everything (every run's raw figures too).
+syslab's throughput on bin_packing with 1 and with 2 workers beside the load average, over the
+whole command and in the steady state (`--scaling-evals 0` skips it) and, with --long, the
+per-evaluation cost of one --long-evals run of each framework over that of the default-length
+runs. Nothing is asserted; --json PATH writes everything (every run's raw figures too).
 """
 
 from __future__ import annotations
@@ -188,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
                         workers=workers,
                         evaluations=r.evaluations,
                         evals_per_s=r.evaluations / m.wall_s,
+                        steady_evals_per_s=1000 / r.steady_wall_ms_per_eval
+                        if r.steady_wall_ms_per_eval
+                        else None,
                         cpu_ms_per_eval=r.cpu_ms_per_eval,
                         loadavg_before=m.loadavg_before,
                         loadavg_after=m.loadavg_after,

@@ -64,6 +64,9 @@ class Scaling(BaseModel):
     workers: int
     evaluations: int
     evals_per_s: float
+    # First to last evaluation finished: without the serial start (imports, templates, the seed's
+    # evaluation alone) and end (held-out scoring), which weigh more the shorter the run.
+    steady_evals_per_s: float | None = None
     cpu_ms_per_eval: float
     loadavg_before: tuple[float, float, float]
     loadavg_after: tuple[float, float, float]
@@ -199,12 +202,17 @@ def table(report: Report) -> str:
             )
     if report.scaling:
         lines += ["", "syslab throughput by workers (CPU-bound evaluator; load average 1/5/15 min):"]
-        base = next((s.evals_per_s for s in report.scaling if s.workers == 1), None)
+        one = next((s for s in report.scaling if s.workers == 1), None)
         for s in report.scaling:
-            speedup = f", {s.evals_per_s / base:.2f}x of 1 worker" if base else ""
+            speedup = f", {s.evals_per_s / one.evals_per_s:.2f}x of 1 worker" if one else ""
+            steady = ""
+            if s.steady_evals_per_s is not None:
+                steady = f"; steady {s.steady_evals_per_s:.3f} evals/s"
+                if one and one.steady_evals_per_s:
+                    steady += f", {s.steady_evals_per_s / one.steady_evals_per_s:.2f}x"
             lines.append(
-                f"  {s.task} workers={s.workers}: {s.evaluations} evals, {s.evals_per_s:.3f} evals/s{speedup}, "
-                f"CPU {s.cpu_ms_per_eval:.0f} ms/eval; load before {_load(s.loadavg_before)}, "
+                f"  {s.task} workers={s.workers}: {s.evaluations} evals, {s.evals_per_s:.3f} evals/s{speedup}"
+                f"{steady}; CPU {s.cpu_ms_per_eval:.0f} ms/eval; load before {_load(s.loadavg_before)}, "
                 f"after {_load(s.loadavg_after)}"
             )
     if report.checks:
