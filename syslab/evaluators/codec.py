@@ -333,14 +333,18 @@ def _dtype_info(raw: bytes) -> tuple[Any, int, bool, bool]:
     return info
 
 
-def _decode_array(buf: bytes, pos: int, finite: bool) -> tuple[Any, int]:
-    end = len(buf)
-    if pos + 1 > end:
-        raise _short("array")
+def _read_dtype(buf: bytes, pos: int, what: str) -> tuple[tuple[Any, int, bool, bool], int]:
+    """An array value's dtype (a length byte, then numpy's dtype.str): its info, and the next position."""
+    if pos + 1 > len(buf):
+        raise _short(what)
     k = buf[pos]
     raw_dt = buf[pos + 1 : pos + 1 + k]
-    pos += 1 + k
-    dtype, itemsize, floating, f8 = _DTYPES.get(raw_dt) or _dtype_info(raw_dt)
+    return _DTYPES.get(raw_dt) or _dtype_info(raw_dt), pos + 1 + k
+
+
+def _decode_array(buf: bytes, pos: int, finite: bool) -> tuple[Any, int]:
+    end = len(buf)
+    (dtype, itemsize, floating, f8), pos = _read_dtype(buf, pos, "array")
     if pos + 1 > end:
         raise _short("array")
     ndim = buf[pos]
@@ -379,12 +383,7 @@ def _decode_array(buf: bytes, pos: int, finite: bool) -> tuple[Any, int]:
 def _decode_arrays(buf: bytes, pos: int, finite: bool, budget: list[int]) -> tuple[list, int]:
     """A T_ARRAYS value: a list of 1-D arrays, each a writable view of one fresh copy of the data."""
     end = len(buf)
-    if pos + 1 > end:
-        raise _short("array list")
-    k = buf[pos]
-    raw_dt = buf[pos + 1 : pos + 1 + k]
-    pos += 1 + k
-    dtype, itemsize, floating, _ = _DTYPES.get(raw_dt) or _dtype_info(raw_dt)
+    (dtype, itemsize, floating, _), pos = _read_dtype(buf, pos, "array list")
     if pos + 4 > end:
         raise _short("array list")
     n = _L_unpack(buf, pos)[0]
